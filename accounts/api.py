@@ -1,0 +1,122 @@
+"""Accounts' JSON API: one thin view per operation, nested Input/Output serializers."""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.catalog import Platform
+from core.api import validated
+from core.errors import InvalidInput
+
+
+class ProfileOutput(serializers.Serializer):
+    platform = serializers.CharField()
+    niche = serializers.CharField()
+    timezone = serializers.CharField()
+    display_name = serializers.CharField()
+    phase = serializers.IntegerField()
+    week = serializers.IntegerField()
+
+
+class StatsOutput(serializers.Serializer):
+    points = serializers.IntegerField()
+    tasks_completed = serializers.IntegerField()
+    current_streak = serializers.IntegerField()
+    longest_streak = serializers.IntegerField()
+    last_active_on = serializers.DateField(allow_null=True)
+
+
+class MeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    email_verified = serializers.BooleanField()
+    profile = ProfileOutput()
+    stats = StatsOutput()
+
+
+def me_payload(user):
+    """The `me` body for a user loaded with profile and stats."""
+    enrollment = selectors.enrollment_primary(user=user)
+    profile = user.profile
+    return MeOutput(
+        {
+            "id": user.pk,
+            "email": user.email,
+            "email_verified": user.is_verified,
+            "profile": {
+                "platform": profile.platform,
+                "niche": profile.niche,
+                "timezone": profile.timezone,
+                "display_name": profile.display_name,
+                "phase": enrollment.current_phase,
+                "week": enrollment.current_week,
+            },
+            "stats": user.stats,
+        }
+    ).data
+
+
+class SignupApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_scope = "signup"
+
+    class Input(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        platform = serializers.CharField(max_length=16, help_text=f"One of {', '.join(Platform.values)}.")
+        niche = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+        timezone = serializers.CharField(max_length=64, required=False, default="UTC")
+        display_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        request=Input,
+        responses={201: inline_serializer("SignupOutput", {"user": MeOutput(), "token": serializers.CharField()})},
+    )
+    def post(self, request):
+        data = validated(self.Input, request.data)
+        result = services.user_signup(**data, issue_api_token=True)
+        user = selectors.creator_get(user_id=result.user.pk)
+        return Response({"user": me_payload(user), "token": result.api_token}, status=status.HTTP_201_CREATED)
+
+
+class TokenApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_scope = "token"
+
+    class Input(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    @extend_schema(request=Input, responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})})
+    def post(self, request):
+        data = validated(self.Input, request.data)
+        user = authenticate(request, email=data["email"], password=data["password"])
+        if user is None:
+            raise InvalidInput("Email or password is not correct.", fields={"password": ["Email or password is not correct."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class MeApi(APIView):
+    class Input(serializers.Serializer):
+        niche = serializers.CharField(max_length=32, required=False)
+        timezone = serializers.CharField(max_length=64, required=False)
+        display_name = serializers.CharField(max_length=60, required=False)
+
+    @extend_schema(responses={200: MeOutput})
+    def get(self, request):
+        return Response(me_payload(selectors.creator_get(user_id=request.user.pk)))
+
+    @extend_schema(request=Input, responses={200: MeOutput})
+    def patch(self, request):
+        data = validated(self.Input, request.data)
+        user = selectors.creator_get(user_id=request.user.pk)
+        services.profile_update(user=user, **data)
+        return Response(me_payload(user))

@@ -1,0 +1,58 @@
+"""Platforms a creator can grow on, and the niches offered for each."""
+
+from django.db import models
+
+
+class Platform(models.TextChoices):
+    YOUTUBE = "youtube", "YouTube"
+    TIKTOK = "tiktok", "TikTok"
+    TWITCH = "twitch", "Twitch"
+
+
+NICHES = {
+    Platform.YOUTUBE: {
+        "education": "Education & explainers",
+        "tech": "Tech & gadgets",
+        "gaming": "Gaming",
+        "cooking": "Cooking & food",
+        "fitness": "Fitness & health",
+        "finance": "Personal finance",
+        "vlog": "Vlogs & lifestyle",
+        "diy": "DIY & crafts",
+        "music": "Music",
+        "travel": "Travel",
+    },
+    Platform.TIKTOK: {
+        "comedy": "Comedy & skits",
+        "dance": "Dance & trends",
+        "beauty": "Beauty & fashion",
+        "food": "Food",
+        "education": "Quick tips & education",
+        "fitness": "Fitness",
+        "pets": "Pets & animals",
+        "small_business": "Small business",
+        "books": "Books (BookTok)",
+        "lifestyle": "Lifestyle",
+    },
+    Platform.TWITCH: {
+        "fps": "FPS & competitive shooters",
+        "rpg": "RPGs & story games",
+        "strategy": "Strategy",
+        "speedrunning": "Speedrunning",
+        "just_chatting": "Just Chatting",
+        "creative": "Art & creative",
+        "music": "Music performance",
+        "variety": "Variety gaming",
+        "irl": "IRL",
+        "coding": "Software & game development",
+    },
+}
+
+
+def niche_choices(platform):
+    """[(value, label), ...] for a platform; empty for an unknown platform."""
+    return list(NICHES.get(platform, {}).items())
+
+
+def is_valid_niche(platform, niche):
+    return niche in NICHES.get(platform, {})

@@ -1,0 +1,57 @@
+"""Email jobs (django-tasks, run by `manage.py db_worker`). They take ids, load fresh rows,
+and send through `deliver_once`, so running one twice sends its email once."""
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_tasks import task
+
+from accounts.models import User
+from accounts.tokens import verification_token_make
+from core.email import deliver_once, render_email
+
+
+def _active_user(user_id):
+    return User.objects.select_related("profile").filter(pk=user_id, is_active=True).first()
+
+
+def _absolute(path):
+    return f"{settings.SITE_URL}{path}"
+
+
+@task()
+def send_verification_email(user_id, nonce):
+    user = _active_user(user_id)
+    if user is None or user.is_verified:
+        return "skipped"
+    url = _absolute(reverse("verify_email", args=[verification_token_make(user)]))
+    message = render_email("verify_email", {"user": user, "verify_url": url}, to=user.email)
+    return deliver_once(key=f"verify:{user_id}:{nonce}", message=message)
+
+
+@task()
+def send_welcome_email(user_id):
+    user = _active_user(user_id)
+    if user is None:
+        return "skipped"
+    context = {"user": user, "dashboard_url": _absolute(reverse("dashboard"))}
+    message = render_email("welcome", context, to=user.email)
+    return deliver_once(key=f"welcome:{user_id}", message=message)
+
+
+@task()
+def send_password_reset_email(user_id, nonce):
+    user = _active_user(user_id)
+    if user is None:
+        return "skipped"
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    message = render_email("password_reset", {"user": user, "reset_url": _absolute(path)}, to=user.email)
+    return deliver_once(key=f"password_reset:{user_id}:{nonce}", message=message)

@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand
+
+from accounts import services
+from accounts.models import User
+from accounts.tokens import verification_token_make
+
+DEMO_EMAIL = "demo@creatorcompass.local"
+DEMO_PASSWORD = "demo-creator-2026"
+OPS_EMAIL = "ops@creatorcompass.local"
+OPS_PASSWORD = "ops-admin-2026"
+
+
+class Command(BaseCommand):
+    help = "Create the demo creator (verified) and an ops admin, once; print their logins."
+
+    def handle(self, *args, **options):
+        if not User.objects.filter(email__iexact=DEMO_EMAIL).exists():
+            user = services.user_signup(
+                email=DEMO_EMAIL,
+                password=DEMO_PASSWORD,
+                platform="youtube",
+                niche="education",
+                timezone="UTC",
+                display_name="Demo Creator",
+            ).user
+            services.email_verify(token=verification_token_make(user))
+        if not User.objects.filter(email__iexact=OPS_EMAIL).exists():
+            User.objects.create_superuser(OPS_EMAIL, OPS_PASSWORD)
+        self.stdout.write(f"Demo creator: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+        self.stdout.write(f"Ops admin (/admin/): {OPS_EMAIL} / {OPS_PASSWORD}")

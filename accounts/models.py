@@ -1,0 +1,143 @@
+import zoneinfo
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.catalog import Platform
+
+EMAIL_UNIQUE_CONSTRAINT = "accounts_user_email_ci_unique"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email):
+        # Email identifies a person in any letter case.
+        return self.get(email__iexact=email)
+
+    def _create(self, email, password, **fields):
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **fields):
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(max_length=254)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        constraints = [
+            # Uniqueness in any letter case is the database's job, not a Python check.
+            models.UniqueConstraint(Lower("email"), name=EMAIL_UNIQUE_CONSTRAINT),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def is_verified(self):
+        return self.email_verified_at is not None
+
+
+def _validate_timezone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone.")
+
+
+class CreatorProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    niche = models.CharField(max_length=32)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[_validate_timezone])
+    display_name = models.CharField(max_length=60)
+    milestone_emails = models.BooleanField(
+        default=True, help_text="Email the creator when they unlock a milestone."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(platform__in=Platform.values), name="accounts_profile_platform_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.display_name} ({self.get_platform_display()})"
+
+    @property
+    def tzinfo(self):
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class CreatorStats(models.Model):
+    """Counters derived from completions. Change only through accounts' services, with F()."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    points = models.PositiveIntegerField(default=0)
+    tasks_completed = models.PositiveIntegerField(default=0)
+    current_streak = models.PositiveIntegerField(default=0)
+    longest_streak = models.PositiveIntegerField(default=0)
+    last_active_on = models.DateField(
+        null=True, blank=True, help_text="Last day with a completion, in the creator's timezone."
+    )
+
+    class Meta:
+        verbose_name_plural = "creator stats"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(longest_streak__gte=F("current_streak")),
+                name="accounts_stats_longest_ge_current",
+            ),
+        ]
+
+    def __str__(self):
+        return f"stats of {self.user_id}"
+
+
+class Enrollment(models.Model):
+    """A platform roadmap the creator follows. Day 1 is `started_on`, a date in the creator's
+    timezone; phase and week advance as the creator completes the roadmap."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrollments")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    started_on = models.DateField()
+    current_phase = models.PositiveSmallIntegerField(default=1)
+    current_week = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "platform"], name="accounts_enrollment_unique"),
+            models.CheckConstraint(
+                condition=Q(platform__in=Platform.values), name="accounts_enrollment_platform_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} follows {self.platform}"

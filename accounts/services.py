@@ -1,0 +1,184 @@
+"""Accounts' writes. Signup creates the four rows a creator needs in one durable transaction."""
+
+import dataclasses
+import uuid
+import zoneinfo
+
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError
+from django.utils import timezone as dj_timezone
+from rest_framework.authtoken.models import Token
+
+from accounts import jobs
+from accounts.tokens import verification_token_read
+from accounts.catalog import Platform, is_valid_niche
+from accounts.models import EMAIL_UNIQUE_CONSTRAINT, CreatorProfile, CreatorStats, Enrollment, User
+from core.email import email_on_commit
+from core.errors import EmailTaken, InvalidInput, NotFound
+from core.transactions import durable_service
+
+DISPLAY_NAME_MAX = CreatorProfile._meta.get_field("display_name").max_length
+
+
+@dataclasses.dataclass(frozen=True)
+class SignupResult:
+    user: User
+    api_token: str | None
+
+
+def _check_platform(platform, errors):
+    if platform not in Platform.values:
+        errors["platform"] = [f"Choose one of: {', '.join(Platform.values)}."]
+
+
+def _check_niche(platform, niche, errors):
+    if niche and platform in Platform.values and not is_valid_niche(platform, niche):
+        errors["niche"] = [f"{niche!r} is not a niche offered for {platform}."]
+
+
+def _check_timezone(tz, errors):
+    if tz not in zoneinfo.available_timezones():
+        errors["timezone"] = [f"{tz!r} is not an IANA time zone, e.g. Europe/Berlin."]
+
+
+def _check_display_name(display_name, errors):
+    if len(display_name) > DISPLAY_NAME_MAX:
+        errors["display_name"] = [f"At most {DISPLAY_NAME_MAX} characters."]
+
+
+def _raise_if(errors):
+    if errors:
+        raise InvalidInput(fields=errors)
+
+
+def user_signup(
+    *,
+    email,
+    password,
+    platform,
+    niche="",
+    timezone="UTC",
+    display_name="",
+    issue_api_token=False,
+):
+    """Create a creator: User + CreatorProfile + CreatorStats + the first Enrollment, all or
+    nothing, then email the verification link after commit.
+
+    Validation and the (deliberately slow) password hash run before the transaction opens,
+    so the transaction holds its locks only for the inserts.
+    Raises InvalidInput (400) naming each bad field, EmailTaken (409) for a known email.
+    """
+    email = User.objects.normalize_email((email or "").strip())
+    display_name = (display_name or "").strip() or email.split("@")[0][:DISPLAY_NAME_MAX]
+    errors = {}
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        errors["email"] = list(exc.messages)
+    try:
+        password_validation.validate_password(password or "", user=User(email=email))
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    _check_platform(platform, errors)
+    _check_niche(platform, niche, errors)
+    _check_timezone(timezone, errors)
+    _check_display_name(display_name, errors)
+    _raise_if(errors)
+    try:
+        return _signup_write(
+            email=email,
+            password_hash=make_password(password),
+            platform=platform,
+            niche=niche,
+            tz=timezone,
+            display_name=display_name,
+            issue_api_token=issue_api_token,
+        )
+    except IntegrityError as exc:
+        if EMAIL_UNIQUE_CONSTRAINT not in str(exc):
+            raise
+        raise EmailTaken(fields={"email": [EmailTaken.message]}) from exc
+
+
+@durable_service("accounts.user_signup")
+def _signup_write(*, email, password_hash, platform, niche, tz, display_name, issue_api_token):
+    user = User.objects.create(email=email, password=password_hash)
+    CreatorProfile.objects.create(
+        user=user, platform=platform, niche=niche, timezone=tz, display_name=display_name
+    )
+    CreatorStats.objects.create(user=user)
+    Enrollment.objects.create(
+        user=user,
+        platform=platform,
+        started_on=dj_timezone.localdate(timezone=zoneinfo.ZoneInfo(tz)),
+    )
+    api_token = Token.objects.create(user=user).key if issue_api_token else None
+    email_on_commit(jobs.send_verification_email, user.pk, uuid.uuid4().hex)
+    return SignupResult(user=user, api_token=api_token)
+
+
+@durable_service("accounts.email_verify")
+def email_verify(*, token):
+    """Mark the email behind `token` verified and, the first time only, send the welcome
+    email after commit. A repeat (double click, second tab) is a harmless success."""
+    try:
+        user_id, email = verification_token_read(token)
+    except signing.SignatureExpired as exc:
+        raise InvalidInput("This verification link has expired; ask for a new one.") from exc
+    except signing.BadSignature as exc:
+        raise InvalidInput("This verification link is not valid.") from exc
+    users = User.objects.filter(pk=user_id, email__iexact=email)
+    verified_now = users.filter(email_verified_at__isnull=True).update(
+        email_verified_at=dj_timezone.now()
+    )
+    user = users.first()
+    if user is None:
+        raise NotFound("This account no longer exists.")
+    if verified_now:
+        email_on_commit(jobs.send_welcome_email, user.pk)
+    return user
+
+
+def verification_resend(*, user):
+    """Send a fresh verification link, unless the email is verified already."""
+    if user.is_verified:
+        return False
+    email_on_commit(jobs.send_verification_email, user.pk, uuid.uuid4().hex)
+    return True
+
+
+def password_reset_request(*, email):
+    """Email a reset link if an active account has this email. Says nothing either way
+    (no account enumeration)."""
+    user = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
+    if user is not None and user.has_usable_password():
+        email_on_commit(jobs.send_password_reset_email, user.pk, uuid.uuid4().hex)
+
+
+def profile_update(*, user, niche=None, timezone=None, display_name=None):
+    """Change the editable parts of a creator's profile (one row). None means unchanged."""
+    profile = user.profile
+    errors = {}
+    changes = {}
+    if niche is not None:
+        _check_niche(profile.platform, niche, errors)
+        changes["niche"] = niche
+    if timezone is not None:
+        _check_timezone(timezone, errors)
+        changes["timezone"] = timezone
+    if display_name is not None:
+        display_name = display_name.strip()
+        if not display_name:
+            errors["display_name"] = ["Must not be empty."]
+        _check_display_name(display_name, errors)
+        changes["display_name"] = display_name
+    _raise_if(errors)
+    if changes:
+        CreatorProfile.objects.filter(pk=profile.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(profile, field, value)
+    return profile

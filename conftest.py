@@ -1,0 +1,37 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from core.testing.netguard import guard_network
+
+
+@pytest.fixture(autouse=True)
+def _no_network_in_transactions():
+    """Fail any test that opens a socket inside a transaction or to a non-loopback host."""
+    with guard_network() as violations:
+        yield
+    assert not violations, f"network I/O violations: {violations}"
+
+
+@pytest.fixture(autouse=True)
+def _anymail_test_backend(settings):
+    # Django's test setup swaps in the locmem backend; we exercise anymail's own test backend.
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache: each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip(
+            "row locks and real concurrency are proven on PostgreSQL; "
+            "SQLite serialises writers (run with DATABASE_URL=postgres://...)"
+        )

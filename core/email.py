@@ -1,0 +1,81 @@
+"""Email: enqueue after commit, render from templates, send at most once per key.
+
+Email never leaves inside a transaction. A service calls `email_on_commit(job, ...)`: the
+django-tasks job is enqueued only when the surrounding transaction commits, so a rolled-back
+change sends nothing. The job (run by `manage.py db_worker`, outside any transaction) renders
+the message and calls `deliver_once`, which claims the key before sending so that a job run
+twice, or two workers, send it once.
+"""
+
+import datetime
+import functools
+import logging
+
+from anymail.message import AnymailMessage
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from core.models import SentEmail
+
+logger = logging.getLogger("creatorcompass.email")
+
+# A claim older than this belongs to a worker that died mid-send; another may take over.
+CLAIM_EXPIRY = datetime.timedelta(minutes=10)
+
+
+def email_on_commit(job, *args, using=None, **kwargs):
+    """Enqueue `job` with ids (never objects) once the current transaction commits.
+
+    robust=True: the change has committed whatever happens here; a failure to enqueue is
+    logged and the person can ask for the email again, it must not turn into a 500.
+    """
+    transaction.on_commit(functools.partial(job.enqueue, *args, **kwargs), using=using, robust=True)
+
+
+def render_email(template, context, to):
+    """Build a message from templates/email/<template>.subject.txt, .txt and .html."""
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = render_to_string(f"email/{template}.subject.txt", context).strip()
+    message = AnymailMessage(
+        subject=subject,
+        body=render_to_string(f"email/{template}.txt", context),
+        to=[to],
+        tags=[template],
+    )
+    message.attach_alternative(render_to_string(f"email/{template}.html", context), "text/html")
+    return message
+
+
+def deliver_once(*, key, message):
+    """Send `message` unless the email called `key` was already sent or is being sent by
+    another worker. Returns "sent" or "duplicate".
+
+    Call outside any transaction: the claim and the record are single-row statements that
+    commit on their own, and the send in between is network I/O.
+    """
+    record, _ = SentEmail.objects.get_or_create(
+        key=key, defaults={"to": message.to[0], "subject": message.subject}
+    )
+    now = timezone.now()
+    claimed = SentEmail.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_EXPIRY),
+        pk=record.pk,
+        sent_at__isnull=True,
+    ).update(claimed_at=now)
+    if not claimed:
+        logger.info("email already sent or being sent key=%s", key)
+        return "duplicate"
+    try:
+        message.send()
+    except Exception:
+        # Release the claim so a retry of the job may send it.
+        SentEmail.objects.filter(pk=record.pk).update(claimed_at=None)
+        raise
+    status = getattr(message, "anymail_status", None)
+    SentEmail.objects.filter(pk=record.pk).update(
+        sent_at=timezone.now(), message_id=(status and status.message_id) or ""
+    )
+    return "sent"

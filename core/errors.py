@@ -1,0 +1,52 @@
+"""The domain-exception hierarchy. Services raise these; `core.api.exception_handler` maps
+them once to HTTP, and UI views show `message` to the person."""
+
+
+class DomainError(Exception):
+    """Base of every expected failure. `code` is stable and machine-readable."""
+
+    status = 400
+    code = "error"
+    message = "Something went wrong."
+
+    def __init__(self, message=None, *, fields=None, extra=None):
+        self.message = message or self.message
+        self.fields = fields or {}
+        self.extra = extra or {}
+        super().__init__(self.message)
+
+
+class InvalidInput(DomainError):
+    """Bad input: `fields` maps each offending field name to a list of messages."""
+
+    status = 400
+    code = "invalid"
+    message = "Some fields are not valid."
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    message = "Not found."
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    message = "This conflicts with the current state."
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    message = "An account with this email already exists."
+
+
+class PlanRequired(Conflict):
+    code = "plan_required"
+    message = "This needs a paid plan."
+
+
+class LimitReached(DomainError):
+    status = 429
+    code = "limit_reached"
+    message = "You have reached the limit of your plan."

@@ -1,0 +1,75 @@
+"""A test-time guard against network I/O inside an open transaction, and off this machine.
+
+Installed for every test by the root conftest. It wraps `socket.socket.connect`: a connection
+attempted while any database connection has an atomic block open (other than the wrapper
+pytest-django's TestCase puts around a test) is a bug — email, Stripe and HTTP calls belong in
+`transaction.on_commit` — and so is any connection to a non-loopback address (tests never reach
+the internet). The attempt raises `NetworkIOViolation`, and the test fails at teardown even if
+the code under test swallowed the exception.
+"""
+
+import contextlib
+import ipaddress
+import socket
+
+from django.db import connections
+
+
+class NetworkIOViolation(AssertionError):
+    pass
+
+
+def open_transaction_aliases():
+    """Aliases of database connections inside an atomic block opened by the code under test."""
+    return [
+        conn.alias
+        for conn in connections.all(initialized_only=True)
+        if any(not block._from_testcase for block in conn.atomic_blocks)
+    ]
+
+
+def _is_loopback(address):
+    if not isinstance(address, tuple):
+        return True  # AF_UNIX paths are local by definition
+    host = address[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name that is not localhost would need DNS: not local
+
+
+@contextlib.contextmanager
+def guard_network():
+    """Yield the list of violations seen while the guard is on."""
+    violations = []
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def check(address):
+        aliases = open_transaction_aliases()
+        if aliases:
+            problem = f"network I/O to {address!r} inside an open transaction on {aliases}"
+        elif not _is_loopback(address):
+            problem = f"network I/O to non-loopback address {address!r} in a test"
+        else:
+            return
+        violations.append(problem)
+        raise NetworkIOViolation(problem)
+
+    def connect(sock, address):
+        check(address)
+        return real_connect(sock, address)
+
+    def connect_ex(sock, address):
+        check(address)
+        return real_connect_ex(sock, address)
+
+    socket.socket.connect = connect
+    socket.socket.connect_ex = connect_ex
+    try:
+        yield violations
+    finally:
+        socket.socket.connect = real_connect
+        socket.socket.connect_ex = real_connect_ex

@@ -1,0 +1,19 @@
+"""Settings for the test suite: the real settings, with the environment a test run needs.
+DATABASE_URL still decides the database (SQLite by default, PostgreSQL in CI)."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+from creatorcompass.settings import *  # noqa: E402,F403
+
+# anymail's test backend records every message in django.core.mail.outbox; nothing leaves.
+EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+# Hashing is deliberately slow in production; tests need speed, not resistance to cracking.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SITE_URL = "http://testserver"
+# Serve static files straight from the finders: no collectstatic before a test run.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

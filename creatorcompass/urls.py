@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import views as core_views
+from core.api import api_not_found
+
+api_v1 = [
+    path("", include("accounts.api_urls")),
+    path("schema", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # Anything else under the API answers in the API's error envelope, in DEBUG too.
+    re_path(r"^.*$", api_not_found),
+]
+
+urlpatterns = [
+    path("", core_views.landing, name="landing"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+]
+
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"
