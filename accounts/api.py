@@ -66,7 +66,7 @@ class SignupApi(APIView):
     authentication_classes = []
     throttle_scope = "signup"
 
-    class Input(serializers.Serializer):
+    class SignupInput(serializers.Serializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
         platform = serializers.CharField(max_length=16, help_text=f"One of {', '.join(Platform.values)}.")
@@ -75,11 +75,11 @@ class SignupApi(APIView):
         display_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
 
     @extend_schema(
-        request=Input,
+        request=SignupInput,
         responses={201: inline_serializer("SignupOutput", {"user": MeOutput(), "token": serializers.CharField()})},
     )
     def post(self, request):
-        data = validated(self.Input, request.data)
+        data = validated(self.SignupInput, request.data)
         result = services.user_signup(**data, issue_api_token=True)
         user = selectors.creator_get(user_id=result.user.pk)
         return Response({"user": me_payload(user), "token": result.api_token}, status=status.HTTP_201_CREATED)
@@ -90,13 +90,13 @@ class TokenApi(APIView):
     authentication_classes = []
     throttle_scope = "token"
 
-    class Input(serializers.Serializer):
+    class TokenInput(serializers.Serializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
-    @extend_schema(request=Input, responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})})
+    @extend_schema(request=TokenInput, responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})})
     def post(self, request):
-        data = validated(self.Input, request.data)
+        data = validated(self.TokenInput, request.data)
         user = authenticate(request, email=data["email"], password=data["password"])
         if user is None:
             raise InvalidInput("Email or password is not correct.", fields={"password": ["Email or password is not correct."]})
@@ -105,7 +105,7 @@ class TokenApi(APIView):
 
 
 class MeApi(APIView):
-    class Input(serializers.Serializer):
+    class MePatchInput(serializers.Serializer):
         niche = serializers.CharField(max_length=32, required=False)
         timezone = serializers.CharField(max_length=64, required=False)
         display_name = serializers.CharField(max_length=60, required=False)
@@ -114,9 +114,9 @@ class MeApi(APIView):
     def get(self, request):
         return Response(me_payload(selectors.creator_get(user_id=request.user.pk)))
 
-    @extend_schema(request=Input, responses={200: MeOutput})
+    @extend_schema(request=MePatchInput, responses={200: MeOutput})
     def patch(self, request):
-        data = validated(self.Input, request.data)
+        data = validated(self.MePatchInput, request.data)
         user = selectors.creator_get(user_id=request.user.pk)
         services.profile_update(user=user, **data)
         return Response(me_payload(user))

@@ -18,7 +18,10 @@ def _grouped_niches():
 
 
 class SignupForm(forms.Form):
-    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    """Presentation only: every rule (email, password strength, platform, niche, time zone)
+    is checked by the signup service, so the form shows all problems at once."""
+
+    email = forms.CharField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
     password = forms.CharField(
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -27,10 +30,12 @@ class SignupForm(forms.Form):
     display_name = forms.CharField(
         max_length=60, required=False, help_text="How your name appears on shared milestones."
     )
-    platform = forms.ChoiceField(choices=Platform.choices, widget=forms.RadioSelect)
-    niche = forms.ChoiceField(choices=_grouped_niches, required=False)
-    timezone = forms.ChoiceField(
-        choices=TIMEZONE_CHOICES, initial="UTC", help_text="Your days and streaks follow this time zone."
+    platform = forms.CharField(widget=forms.RadioSelect(choices=Platform.choices))
+    niche = forms.CharField(required=False, widget=forms.Select(choices=_grouped_niches()))
+    timezone = forms.CharField(
+        initial="UTC",
+        widget=forms.Select(choices=TIMEZONE_CHOICES),
+        help_text="Your days and streaks follow this time zone.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -41,7 +46,7 @@ class SignupForm(forms.Form):
         )
         platform = self.data.get("platform") if self.is_bound else None
         if platform in Platform.values:
-            self.fields["niche"].choices = [("", "Pick a niche (optional)")] + niche_choices(platform)
+            self.fields["niche"].widget.choices = [("", "Pick a niche (optional)")] + niche_choices(platform)
 
     def signup(self):
         """Create the account through the service; map its field errors onto the form.

@@ -1,0 +1,39 @@
+import pytest
+from django.test import Client
+
+from accounts.tests.factories import CreatorFactory
+
+
+@pytest.fixture
+def ops():
+    from accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
+    return client
+
+
+@pytest.mark.django_db
+def test_ops_search_creators_by_email(ops):
+    CreatorFactory(email="findme@example.com", display_name="Find Me")
+    CreatorFactory(email="other@example.com")
+
+    html = ops.get("/admin/accounts/user/", {"q": "FINDME"}).content.decode()
+
+    assert "findme@example.com" in html and "other@example.com" not in html
+
+
+@pytest.mark.django_db
+def test_user_page_shows_profile_and_read_only_stats_inline(ops):
+    user = CreatorFactory(email="inline@example.com")
+
+    html = ops.get(f"/admin/accounts/user/{user.pk}/change/").content.decode()
+
+    assert 'name="profile-0-niche"' in html  # the profile is editable inline
+    assert "Tasks completed" in html and 'name="stats-0-points"' not in html  # stats are read-only
+    assert 'name="enrollments-0-platform"' not in html
+
+
+@pytest.mark.django_db
+def test_ops_cannot_add_a_user_without_signup(ops):
+    assert ops.get("/admin/accounts/user/add/").status_code == 403
