@@ -8,7 +8,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 STAMP=.venv/.requirements.sha256
 if [ ! -f "$STAMP" ] || ! sha256sum --quiet -c "$STAMP" >/dev/null 2>&1; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  # (the grep drops this machine's notes about package mirrors it does not have)
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt 2> >(grep -v "is ignored: it is neither" >&2)
   sha256sum requirements.txt > "$STAMP"
 fi
 PY="$ROOT/.venv/bin/python"
