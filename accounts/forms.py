@@ -33,6 +33,7 @@ class SignupForm(forms.Form):
     platform = forms.CharField(widget=forms.RadioSelect(choices=Platform.choices))
     niche = forms.CharField(required=False, widget=forms.Select(choices=_grouped_niches()))
     timezone = forms.CharField(
+        label="Time zone",
         initial="UTC",
         widget=forms.Select(choices=TIMEZONE_CHOICES),
         help_text="Your days and streaks follow this time zone.",
