@@ -35,3 +35,21 @@ def pytest_runtest_setup(item):
             "row locks and real concurrency are proven on PostgreSQL; "
             "SQLite serialises writers (run with DATABASE_URL=postgres://...)"
         )
+
+
+@pytest.fixture
+def catalogue(db):
+    """The real plan and milestone catalogues, as load_content stores them."""
+    from billing.tests.factories import plans_catalogue
+    from milestones.tests.factories import milestones_catalogue
+
+    plans_catalogue()
+    milestones_catalogue()
+
+
+@pytest.fixture
+def roadmap(catalogue):
+    """A 90-day YouTube roadmap, one task a day: {day: RoadmapTask}."""
+    from tasks.tests.factories import roadmap_build
+
+    return roadmap_build("youtube")

@@ -1,5 +1,7 @@
 """Accounts' reads."""
 
+from django.utils import timezone
+
 from accounts.models import Enrollment, User
 
 
@@ -11,3 +13,22 @@ def creator_get(*, user_id):
 def enrollment_primary(*, user):
     """The enrollment for the creator's main platform (the one chosen at signup)."""
     return Enrollment.objects.filter(user=user, platform=user.profile.platform).first()
+
+
+def enrollment_get(*, user, platform):
+    return Enrollment.objects.filter(user=user, platform=platform).first()
+
+
+def enrollments_of(*, user):
+    return list(Enrollment.objects.filter(user=user).order_by("created_at"))
+
+
+def local_today(*, profile, now=None):
+    """The creator's calendar date at `now` (default: now), in their time zone."""
+    return timezone.localdate(now or timezone.now(), timezone=profile.tzinfo)
+
+
+def roadmap_day_today(*, enrollment, profile, now=None):
+    """Day N of the roadmap today: day 1 is the enrollment's start date, in the creator's
+    time zone. May be above 90 (the roadmap is finished) but never below 1."""
+    return max((local_today(profile=profile, now=now) - enrollment.started_on).days + 1, 1)

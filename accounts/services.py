@@ -1,6 +1,7 @@
 """Accounts' writes. Signup creates the four rows a creator needs in one durable transaction."""
 
 import dataclasses
+import datetime
 import uuid
 import zoneinfo
 
@@ -10,6 +11,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone as dj_timezone
 from rest_framework.authtoken.models import Token
 
@@ -182,3 +185,47 @@ def profile_update(*, user, niche=None, timezone=None, display_name=None):
         for field, value in changes.items():
             setattr(profile, field, value)
     return profile
+
+
+def stats_lock(*, user_id):
+    """Lock the creator's stats row (first in the lock order: stats → entitlement → usage) and
+    return it re-read under the lock. Call inside a transaction."""
+    return CreatorStats.objects.select_for_update().get(user_id=user_id)
+
+
+def stats_record_completion(*, user_id, points, local_date):
+    """Add a completion to the stats in one UPDATE: points and count with F(); the streak by
+    the creator's local date (same day: unchanged; the day after the last active day: +1;
+    a gap: 1); longest = max(longest, streak). Returns the stats re-read.
+
+    Call inside a transaction while holding the stats lock (stats_lock)."""
+    yesterday = local_date - datetime.timedelta(days=1)
+    new_streak = Case(
+        # A later last-active date happens when the creator moves west across time zones:
+        # treat it as the same day rather than break the streak.
+        When(last_active_on__gte=local_date, then=F("current_streak")),
+        When(last_active_on=yesterday, then=F("current_streak") + 1),
+        default=Value(1),
+    )
+    CreatorStats.objects.filter(user_id=user_id).update(
+        points=F("points") + points,
+        tasks_completed=F("tasks_completed") + 1,
+        current_streak=new_streak,
+        longest_streak=Greatest(F("longest_streak"), new_streak),
+        last_active_on=Case(
+            When(last_active_on__gte=local_date, then=F("last_active_on")), default=Value(local_date)
+        ),
+    )
+    return CreatorStats.objects.get(user_id=user_id)
+
+
+def enrollment_move_to(*, enrollment, phase, week):
+    """Move an enrollment forward to (phase, week); never backwards. Call inside a transaction."""
+    moved = (
+        Enrollment.objects.filter(pk=enrollment.pk)
+        .filter(Q(current_phase__lt=phase) | Q(current_phase=phase, current_week__lt=week))
+        .update(current_phase=phase, current_week=week)
+    )
+    if moved:
+        enrollment.current_phase, enrollment.current_week = phase, week
+    return bool(moved)

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import forms, selectors, services
+from accounts import forms, services
 from accounts.catalog import niche_choices
 from core.errors import DomainError
 
@@ -51,19 +51,6 @@ def verification_resend(request):
     if services.verification_resend(user=request.user):
         messages.info(request, f"A new verification link is on its way to {request.user.email}.")
     return redirect("dashboard")
-
-
-@login_required
-def dashboard(request):
-    user = selectors.creator_get(user_id=request.user.pk)
-    if not hasattr(user, "profile"):
-        # Staff accounts (createsuperuser) have no creator profile: their home is the admin.
-        return redirect("admin:index")
-    return render(
-        request,
-        "accounts/dashboard.html",
-        {"creator": user, "stats": user.stats, "enrollment": selectors.enrollment_primary(user=user)},
-    )
 
 
 class LoginView(auth_views.LoginView):

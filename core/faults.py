@@ -8,6 +8,7 @@ carry no test code.
 """
 
 import contextlib
+import re
 
 from django.db import connections
 
@@ -16,6 +17,15 @@ WRITE_VERBS = ("INSERT", "UPDATE", "DELETE")
 
 class InjectedFault(Exception):
     """Raised on purpose by fail_after_write."""
+
+
+_TABLE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+def table_of(sql):
+    """The table a write statement writes to."""
+    match = _TABLE.match(sql)
+    return match.group(1) if match else None
 
 
 def _is_write(sql):

@@ -7,6 +7,8 @@ from core.api import api_not_found
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    path("", include("tasks.api_urls")),
+    path("", include("milestones.api_urls")),
     path("schema", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     # Anything else under the API answers in the API's error envelope, in DEBUG too.
@@ -19,6 +21,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
+    path("", include("tasks.urls")),
+    path("", include("milestones.urls")),
 ]
 
 handler404 = "core.views.not_found"

@@ -31,7 +31,7 @@ def test_niche_options_follow_the_platform(client):
 
 
 @pytest.mark.django_db
-def test_signup_form_creates_the_account_and_logs_in(client):
+def test_signup_form_creates_the_account_and_logs_in(client, catalogue):
     response = client.post("/signup/", {**signup_payload(), "platform": "youtube", "niche": "cooking"})
 
     assert response.status_code == 302 and response.url == "/dashboard/"
@@ -59,7 +59,7 @@ def test_signup_form_with_a_taken_email_says_so(client):
 
 
 @pytest.mark.django_db
-def test_login_with_email_in_any_case_and_logout(client):
+def test_login_with_email_in_any_case_and_logout(client, catalogue):
     CreatorFactory(email="lee@example.com", display_name="Lee")
 
     response = client.post("/login/", {"username": "LEE@example.com", "password": DEFAULT_PASSWORD})
@@ -78,7 +78,7 @@ def test_login_with_a_wrong_password_is_refused(client):
 
 
 @pytest.mark.django_db
-def test_dashboard_shows_the_creators_stats(client):
+def test_dashboard_shows_the_creators_stats(client, catalogue):
     user = CreatorFactory(display_name="Rae")
     user.stats.__class__.objects.filter(pk=user.pk).update(points=120, current_streak=4, longest_streak=9, tasks_completed=7)
     client.force_login(user)
@@ -87,7 +87,7 @@ def test_dashboard_shows_the_creators_stats(client):
 
     assert '<span class="stat-value" id="stat-points">120</span>' in html
     assert '<span class="stat-value" id="stat-streak">4</span>' in html
-    assert "Phase 1, week 1" in html
+    assert "Phase 1 (Foundation), week 1" in html
 
 
 @pytest.mark.django_db

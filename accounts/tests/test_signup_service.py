@@ -11,7 +11,7 @@ from accounts import services
 from accounts.models import CreatorProfile, CreatorStats, Enrollment, User
 from accounts.tests.factories import CreatorFactory, signup_payload
 from core.errors import EmailTaken, InvalidInput
-from core.faults import InjectedFault, count_writes, fail_after_write
+from core.faults import InjectedFault, count_writes, fail_after_write, table_of
 
 SIGNUP_TABLES = [User, CreatorProfile, CreatorStats, Enrollment, Token, DBTaskResult]
 
@@ -114,7 +114,7 @@ def test_bad_input_names_the_field_and_writes_nothing(field, value, django_captu
 def test_signup_has_one_write_per_row():
     with count_writes() as writes:
         services.user_signup(**signup_payload(), issue_api_token=True)
-    tables = [sql.split()[2].strip('"') for sql in writes]
+    tables = [table_of(sql) for sql in writes]
     assert tables == [
         "accounts_user", "accounts_creatorprofile", "accounts_creatorstats",
         "accounts_enrollment", "authtoken_token",

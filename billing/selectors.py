@@ -1,0 +1,35 @@
+"""Billing's reads."""
+
+from django.utils import timezone
+
+from billing.models import Entitlement, EntitlementStatus, Plan, PlanCode
+
+# A paid plan counts while its subscription is active or trialing; past_due keeps access
+# until the period it paid for ends; anything else is the free plan (DESIGN.md §2).
+_PAYING = {EntitlementStatus.ACTIVE, EntitlementStatus.TRIALING}
+
+
+def plan_code_effective(entitlement, *, now=None):
+    """The plan code an entitlement row grants at `now` (free for no row)."""
+    if entitlement is None:
+        return PlanCode.FREE
+    now = now or timezone.now()
+    period_end = entitlement.current_period_end
+    if entitlement.status in _PAYING and (period_end is None or period_end > now):
+        return entitlement.plan_id
+    if entitlement.status == EntitlementStatus.PAST_DUE and period_end is not None and period_end > now:
+        return entitlement.plan_id
+    return PlanCode.FREE
+
+
+def plan_for(user, *, now=None):
+    """The Plan the creator may use now: one query in every case."""
+    entitlement = Entitlement.objects.select_related("plan").filter(user=user).first()
+    code = plan_code_effective(entitlement, now=now)
+    if entitlement is not None and code == entitlement.plan_id:
+        return entitlement.plan
+    return Plan.objects.get(code=code)
+
+
+def plans_all():
+    return list(Plan.objects.all())

@@ -1,0 +1,28 @@
+"""Milestone email (django-tasks job, sent once per achievement set)."""
+
+from django.conf import settings
+from django.urls import reverse
+from django_tasks import task
+
+from core.email import deliver_once, render_email
+from milestones.models import MilestoneAchievement
+
+
+@task()
+def send_milestone_email(user_id, achievement_ids):
+    achievements = list(
+        MilestoneAchievement.objects.select_related("milestone", "user__profile")
+        .filter(user_id=user_id, pk__in=achievement_ids, user__is_active=True)
+        .order_by("milestone__kind", "milestone__threshold")
+    )
+    if not achievements:
+        return "skipped"
+    user = achievements[0].user
+    context = {
+        "user": user,
+        "achievements": achievements,
+        "milestones_url": f"{settings.SITE_URL}{reverse('milestones')}",
+    }
+    message = render_email("milestone", context, to=user.email)
+    key = "milestone:" + ",".join(str(a.pk) for a in achievements)
+    return deliver_once(key=key, message=message)

@@ -1,0 +1,100 @@
+"""Milestones' writes: unlocking (inside the completion transaction), celebrations seen once,
+share links created once."""
+
+from django.db.models import Q
+from django.utils import timezone
+
+from core.catalog import retire_missing, upsert_by_key
+from core.email import email_on_commit
+from core.errors import NotFound
+from core.transactions import durable_service
+from milestones import jobs
+from milestones.models import Celebration, Milestone, MilestoneAchievement, MilestoneKind, share_token_new
+
+
+def milestones_unlock(*, user, platform, stats, phases_completed, milestone_emails, now=None):
+    """Give the creator every milestone whose threshold their new stats crossed and that they
+    do not have yet, each with a pending celebration; email them after commit if they opted in.
+    Returns the new achievements. A constant number of queries, whatever the catalogue size.
+
+    Constraint-safe: inserts ignore a duplicate (unique user+milestone / achievement), so a
+    replay cannot make two. Call inside a transaction while holding the stats lock."""
+    now = now or timezone.now()
+    crossed = (
+        Q(kind=MilestoneKind.TASKS_COMPLETED, threshold__lte=stats.tasks_completed)
+        | Q(kind=MilestoneKind.STREAK_DAYS, threshold__lte=stats.current_streak)
+        | Q(kind=MilestoneKind.POINTS, threshold__lte=stats.points)
+        | Q(kind=MilestoneKind.PHASE_COMPLETED, threshold__in=list(phases_completed))
+    )
+    milestone_ids = list(
+        Milestone.objects.filter(crossed, Q(platform="") | Q(platform=platform), is_active=True)
+        .exclude(achievements__user=user)
+        .values_list("id", flat=True)
+    )
+    if not milestone_ids:
+        return []
+    MilestoneAchievement.objects.bulk_create(
+        [MilestoneAchievement(user=user, milestone_id=mid, achieved_at=now) for mid in milestone_ids],
+        ignore_conflicts=True,
+    )
+    achievements = list(
+        MilestoneAchievement.objects.select_related("milestone")
+        .filter(user=user, milestone_id__in=milestone_ids, achieved_at=now)
+        .order_by("milestone__kind", "milestone__threshold")
+    )
+    Celebration.objects.bulk_create(
+        [Celebration(achievement=a, user=user) for a in achievements], ignore_conflicts=True
+    )
+    if achievements and milestone_emails:
+        email_on_commit(jobs.send_milestone_email, user.pk, [a.pk for a in achievements])
+    return achievements
+
+
+@durable_service("milestones.celebration_seen")
+def celebration_seen(*, user, celebration_id):
+    """Mark a celebration seen: one conditional UPDATE, so a repeat or a race is a no-op.
+    Another creator's celebration is NotFound. Returns True if this call marked it."""
+    marked = Celebration.objects.filter(pk=celebration_id, user=user, seen_at__isnull=True).update(
+        seen_at=timezone.now()
+    )
+    if not marked and not Celebration.objects.filter(pk=celebration_id, user=user).exists():
+        raise NotFound("No such celebration.")
+    return bool(marked)
+
+
+def _own_achievement(user, milestone_id):
+    achievement = (
+        MilestoneAchievement.objects.select_related("milestone").filter(milestone_id=milestone_id, user=user).first()
+    )
+    if achievement is None:
+        raise NotFound("You have not achieved this milestone.")
+    return achievement
+
+
+@durable_service("milestones.achievement_share")
+def achievement_share(*, user, milestone_id):
+    """Give the creator's achievement of a milestone its public share token, once: every call
+    returns the same token (the conditional UPDATE only fills an empty one)."""
+    achievement = _own_achievement(user, milestone_id)
+    MilestoneAchievement.objects.filter(pk=achievement.pk, share_token__isnull=True).update(
+        share_token=share_token_new()
+    )
+    achievement.refresh_from_db(fields=["share_token"])
+    return achievement
+
+
+@durable_service("milestones.achievement_unshare")
+def achievement_unshare(*, user, milestone_id):
+    """Withdraw the public link: its token stops working for good."""
+    achievement = _own_achievement(user, milestone_id)
+    MilestoneAchievement.objects.filter(pk=achievement.pk).update(share_token=None)
+    achievement.share_token = None
+    return achievement
+
+
+def milestones_load(*, rows, report):
+    """Upsert the milestone catalogue; a milestone dropped from it is deleted unless someone
+    achieved it (then it is deactivated). Call inside a transaction."""
+    rows = [{"platform": "", **row, "is_active": True} for row in rows]
+    kept = upsert_by_key(Milestone, "code", rows, report)
+    retire_missing(Milestone.objects.all(), kept, "code", Q(achievements__isnull=False), report)

@@ -1,0 +1,79 @@
+"""Milestones' pages: the creator's milestones with share/unshare, the public share page,
+and marking a celebration seen (htmx)."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from core.htmx import is_htmx
+from milestones import selectors, services
+from milestones.api import share_url
+
+
+@login_required
+def milestones(request):
+    if not hasattr(request.user, "profile"):
+        return redirect("admin:index")
+    items = selectors.milestones_for(user=request.user, platform=request.user.profile.platform)
+    for item in items:
+        item.share_url = share_url(item.achievement)
+    achieved = [m for m in items if m.achievement]
+    return render(request, "milestones/milestones.html", {"milestones": items, "achieved_count": len(achieved)})
+
+
+def _share_card(request, milestone_id, service):
+    try:
+        achievement = service(user=request.user, milestone_id=milestone_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    if not is_htmx(request):
+        return redirect("milestones")
+    milestone = achievement.milestone
+    milestone.achievement = achievement
+    milestone.share_url = share_url(achievement)
+    return render(request, "milestones/_milestone_card.html", {"m": milestone})
+
+
+@login_required
+@require_POST
+def share(request, milestone_id):
+    return _share_card(request, milestone_id, services.achievement_share)
+
+
+@login_required
+@require_POST
+def unshare(request, milestone_id):
+    return _share_card(request, milestone_id, services.achievement_unshare)
+
+
+@login_required
+@require_POST
+def celebration_seen(request, celebration_id):
+    try:
+        services.celebration_seen(user=request.user, celebration_id=celebration_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    return HttpResponse(status=204) if is_htmx(request) else redirect("dashboard")
+
+
+def public(request, token):
+    """The public page of a shared milestone: display name, milestone, date; never the email."""
+    achievement = selectors.achievement_shared(token=token)
+    if achievement is None:
+        raise Http404("This link was withdrawn or never existed.")
+    page_url = f"{settings.SITE_URL}{reverse('milestone_public', args=[token])}"
+    return render(
+        request,
+        "milestones/public.html",
+        {
+            "achievement": achievement,
+            "milestone": achievement.milestone,
+            "name": achievement.user.profile.display_name,
+            "platform": achievement.user.profile.get_platform_display(),
+            "page_url": page_url,
+        },
+    )

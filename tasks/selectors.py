@@ -1,0 +1,106 @@
+"""Tasks' reads: the roadmap of a creator, the dashboard's activity calendar."""
+
+import dataclasses
+import datetime
+
+from django.db.models import Count
+
+from accounts import selectors as account_selectors
+from billing.selectors import plan_for
+from core.errors import NotFound
+from tasks.models import PHASES, ROADMAP_DAYS, RoadmapTask, TaskCompletion
+
+HEATMAP_WEEKS = 13
+
+
+@dataclasses.dataclass
+class RoadmapDay:
+    day: int
+    date: datetime.date
+    phase: int
+    week: int
+    locked: bool
+    is_today: bool
+    tasks: list
+
+    @property
+    def completed(self):
+        return all(task.completed for task in self.tasks)
+
+
+@dataclasses.dataclass
+class Roadmap:
+    platform: str
+    enrollment: object
+    plan: object
+    today: int
+    days: list
+    completed: int
+    total: int
+
+    @property
+    def percent(self):
+        return round(100 * self.completed / self.total) if self.total else 0
+
+    @property
+    def today_day(self):
+        return next((d for d in self.days if d.is_today), None)
+
+    @property
+    def phase_name(self):
+        return PHASES.get(self.enrollment.current_phase, "")
+
+
+def roadmap_for(*, user, platform=None, now=None):
+    """The creator's roadmap for a platform they follow (default: their main one): every day
+    with its date, tasks, completed and locked-by-plan flags. Four queries whatever the
+    progress (enrollment, plan, tasks, completions); `user` comes with its profile."""
+    profile = user.profile
+    enrollment = account_selectors.enrollment_get(user=user, platform=platform or profile.platform)
+    if enrollment is None:
+        raise NotFound("You do not follow this platform's roadmap.")
+    plan = plan_for(user, now=now)
+    today = account_selectors.roadmap_day_today(enrollment=enrollment, profile=profile, now=now)
+    completions = dict(
+        TaskCompletion.objects.filter(user=user, task__platform=enrollment.platform).values_list("task_id", "completed_at")
+    )
+    days = {}
+    for task in RoadmapTask.objects.filter(platform=enrollment.platform, is_active=True).order_by("day", "order"):
+        task.completed_at = completions.get(task.pk)
+        task.completed = task.completed_at is not None
+        task.locked = task.day > plan.roadmap_days
+        if task.day not in days:
+            days[task.day] = RoadmapDay(
+                day=task.day,
+                date=enrollment.started_on + datetime.timedelta(days=task.day - 1),
+                phase=task.phase,
+                week=task.week,
+                locked=task.locked,
+                is_today=task.day == min(today, ROADMAP_DAYS),
+                tasks=[],
+            )
+        days[task.day].tasks.append(task)
+    all_tasks = [t for d in days.values() for t in d.tasks]
+    return Roadmap(
+        platform=enrollment.platform,
+        enrollment=enrollment,
+        plan=plan,
+        today=today,
+        days=list(days.values()),
+        completed=sum(t.completed for t in all_tasks),
+        total=len(all_tasks),
+    )
+
+
+def activity_calendar(*, user, today, weeks=HEATMAP_WEEKS):
+    """Completions per local date for the last `weeks` whole weeks up to `today`, as weeks of
+    7 (date, count) cells starting on Monday: the streak heat map. One query."""
+    start = today - datetime.timedelta(days=today.weekday() + 7 * (weeks - 1))
+    counts = dict(
+        TaskCompletion.objects.filter(user=user, local_date__gte=start, local_date__lte=today)
+        .values("local_date")
+        .annotate(n=Count("id"))
+        .values_list("local_date", "n")
+    )
+    cells = [(start + datetime.timedelta(days=i), counts.get(start + datetime.timedelta(days=i), 0)) for i in range(7 * weeks)]
+    return [cells[i : i + 7] for i in range(0, len(cells), 7)]
