@@ -7,9 +7,12 @@ from tasks.content_load import content_load
 class Command(BaseCommand):
     help = "Load or update the plans, milestones and roadmaps from the repo (idempotent)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--base-dir", help="Read the content from this checkout instead of this one.")
+
+    def handle(self, *args, base_dir=None, **options):
         try:
-            reports = content_load()
+            reports = content_load(base_dir=base_dir)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         for section, report in reports.items():

@@ -1,0 +1,175 @@
+"""Benchmark: task completion vs a hand-written SQL reference vs a bare endpoint, in one run.
+
+    .venv/bin/python bench/complete.py [--seconds 10] [--connections 16] [--workers 4]
+
+Starts gunicorn (bench.settings: the product plus bench-only URLs) on 127.0.0.1 against a
+fresh PostgreSQL database (BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/creatorcompass_bench), creates paying creators, and drives
+three endpoints with wrk (Debian package `wrk`) from a second process on loopback, each for a
+bounded time: GET /bench/bare, POST /bench/reference/tasks/<id>/complete (hand-written SQL,
+same writes) and POST /api/v1/tasks/<id>/complete (the product), every POST a first-time
+completion. Prints requests/s, p50/p99 and the ratios, plus exact queries per request.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/creatorcompass_bench"
+
+
+def configure(database_url):
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench.settings", DATABASE_URL=database_url, DEBUG="false",
+        SECRET_KEY="bench-secret-key-not-for-production-0123456789abcdef", ALLOWED_HOSTS="127.0.0.1,testserver",
+        SECURE_SSL_REDIRECT="false", SECURE_HSTS_SECONDS="0", LOG_LEVEL="WARNING", SLOW_TRANSACTION_MS="100000",
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def recreate_database(database_url):
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def make_creators(count, label):
+    """`count` pro creators following YouTube; returns (token, task_id) pairs, round-robin over
+    creators so that consecutive requests belong to different creators."""
+    from rest_framework.authtoken.models import Token
+
+    from accounts.services import user_signup
+    from billing.models import Entitlement
+    from tasks.models import RoadmapTask
+
+    tokens = []
+    for i in range(count):
+        user = user_signup(email=f"{label}{i}@bench.local", password="bench-password-123", platform="youtube").user
+        Entitlement.objects.create(user=user, plan_id="pro")
+        tokens.append(Token.objects.create(user=user).key)
+    task_ids = list(RoadmapTask.objects.filter(platform="youtube").order_by("day", "order").values_list("id", flat=True))
+    return [(token, task_id) for task_id in task_ids for token in tokens]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(base):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not become ready")
+
+
+def wrk(url, seconds, connections, script, *script_args):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url]
+    if script_args:
+        command += ["--", *map(str, script_args)]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    return json.loads(next(line for line in output.splitlines() if line.startswith("BENCH ")).removeprefix("BENCH "))
+
+
+def queries_per_request(path, token):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = Client().post(path, '{"quality": 4}', content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 201, response.content
+    return len(captured)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--creators", type=int, default=120, help="per POST endpoint; each has 90 fresh tasks")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    recreate_database(database_url)
+    configure(database_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("load_content", verbosity=0)
+    print(f"creating {2 * args.creators + 2} creators ...", flush=True)
+    reference_pairs = make_creators(args.creators, "ref")
+    product_pairs = make_creators(args.creators, "api")
+    [probe_ref], [probe_api] = make_creators(1, "qref")[:1], make_creators(1, "qapi")[:1]
+    queries = {
+        "reference": queries_per_request(f"/bench/reference/tasks/{probe_ref[1]}/complete", probe_ref[0]),
+        "completion": queries_per_request(f"/api/v1/tasks/{probe_api[1]}/complete", probe_api[0]),
+    }
+
+    workdir = Path(tempfile.mkdtemp(prefix="cc-bench-"))
+    files = {}
+    for name, pairs in (("reference", reference_pairs), ("completion", product_pairs)):
+        files[name] = workdir / f"{name}.pairs"
+        files[name].write_text("".join(f"{token} {task}\n" for token, task in pairs))
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "creatorcompass.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+         "--access-logfile", "/dev/null", "--error-logfile", str(workdir / "gunicorn.log")],
+        cwd=ROOT, env=os.environ.copy(), start_new_session=True,
+    )
+    try:
+        wait_ready(base)
+        wrk(f"{base}/bench/bare", 2, args.connections, ROOT / "bench/get_bare.lua")  # warm-up
+        results = {
+            "bare": wrk(f"{base}/bench/bare", args.seconds, args.connections, ROOT / "bench/get_bare.lua"),
+            "reference": wrk(f"{base}/", args.seconds, args.connections, ROOT / "bench/post_pairs.lua",
+                             files["reference"], 2, "/bench/reference/tasks/"),
+            "completion": wrk(f"{base}/", args.seconds, args.connections, ROOT / "bench/post_pairs.lua",
+                              files["completion"], 2, "/api/v1/tasks/"),
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    from tasks.models import TaskCompletion
+
+    print(f"\n{args.connections} connections, {args.workers} gunicorn sync workers, {args.seconds}s per endpoint, PostgreSQL")
+    print(f"{'endpoint':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'queries':>9}")
+    for name, r in results.items():
+        rps = r["requests"] / r["seconds"]
+        r["rps"] = rps
+        print(f"{name:<12}{rps:>9.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['non2xx']:>9}{queries.get(name, 0):>9}")
+    fresh = {name: r["requests"] <= r["per_thread"] * 2 for name, r in results.items() if name != "bare"}
+    print(f"\ncompletion / reference = {results['completion']['rps'] / results['reference']['rps']:.2f}x  (target >= 0.5x)")
+    print(f"completion / bare      = {results['completion']['rps'] / results['bare']['rps']:.2f}x")
+    print(f"reference / bare       = {results['reference']['rps'] / results['bare']['rps']:.2f}x")
+    print(f"every POST a first completion: {fresh}; completions stored: {TaskCompletion.objects.count()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+import datetime
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tests.factories import CreatorFactory
+from billing.models import Entitlement, EntitlementStatus
+from billing.selectors import plan_for
+from billing.tests.factories import EntitlementFactory
+
+
+@pytest.mark.django_db
+def test_no_entitlement_means_the_free_plan(catalogue):
+    plan = plan_for(CreatorFactory())
+    assert (plan.code, plan.roadmap_days) == ("free", 30)
+
+
+@pytest.mark.django_db
+def test_past_due_keeps_the_plan_until_the_period_ends(catalogue):
+    user = CreatorFactory()
+    now = timezone.now()
+    EntitlementFactory(user=user, plan_id="studio", status=EntitlementStatus.PAST_DUE, current_period_end=now + datetime.timedelta(days=2))
+
+    assert plan_for(user, now=now).code == "studio"
+    assert plan_for(user, now=now + datetime.timedelta(days=3)).code == "free"
+
+
+@pytest.mark.django_db
+def test_ops_grant_a_plan_from_the_user_list(catalogue):
+    creator = CreatorFactory(email="lucky@example.com")
+    ops = Client()
+    ops.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
+
+    form = ops.post("/admin/accounts/user/", {"action": "grant_plan", "_selected_action": [creator.pk]})
+    assert form.status_code == 200 and b"Grant a plan" in form.content
+
+    done = ops.post(
+        "/admin/accounts/user/",
+        {"action": "grant_plan", "_selected_action": [creator.pk], "apply": "1", "plan": "pro"},
+        follow=True,
+    )
+
+    assert b"Granted pro to 1 creator" in done.content
+    entitlement = Entitlement.objects.get(user=creator)
+    assert (entitlement.plan_id, entitlement.status, entitlement.source) == ("pro", "active", "admin")
+    assert plan_for(creator).roadmap_days == 90
