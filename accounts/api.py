@@ -112,11 +112,10 @@ class MeApi(APIView):
 
     @extend_schema(responses={200: MeOutput})
     def get(self, request):
-        return Response(me_payload(selectors.creator_get(user_id=request.user.pk)))
+        return Response(me_payload(request.user))
 
     @extend_schema(request=MePatchInput, responses={200: MeOutput})
     def patch(self, request):
         data = validated(self.MePatchInput, request.data)
-        user = selectors.creator_get(user_id=request.user.pk)
-        services.profile_update(user=user, **data)
-        return Response(me_payload(user))
+        services.profile_update(user=request.user, **data)
+        return Response(me_payload(request.user))

@@ -11,7 +11,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone as dj_timezone
 from rest_framework.authtoken.models import Token
@@ -193,30 +193,25 @@ def stats_lock(*, user_id):
     return CreatorStats.objects.select_for_update().get(user_id=user_id)
 
 
-def stats_record_completion(*, user_id, points, local_date):
-    """Add a completion to the stats in one UPDATE: points and count with F(); the streak by
-    the creator's local date (same day: unchanged; the day after the last active day: +1;
-    a gap: 1); longest = max(longest, streak). Returns the stats re-read.
+def stats_record_completion(*, locked_stats, points, local_date):
+    """Add a completion to the stats: points and count with F(); the streak by the creator's
+    local date (same day: unchanged; the day after the last active day: +1; a gap: 1);
+    longest = max(longest, streak). Returns the stats re-read.
 
-    Call inside a transaction while holding the stats lock (stats_lock)."""
-    yesterday = local_date - datetime.timedelta(days=1)
-    new_streak = Case(
-        # A later last-active date happens when the creator moves west across time zones:
-        # treat it as the same day rather than break the streak.
-        When(last_active_on__gte=local_date, then=F("current_streak")),
-        When(last_active_on=yesterday, then=F("current_streak") + 1),
-        default=Value(1),
-    )
-    CreatorStats.objects.filter(user_id=user_id).update(
-        points=F("points") + points,
-        tasks_completed=F("tasks_completed") + 1,
-        current_streak=new_streak,
-        longest_streak=Greatest(F("longest_streak"), new_streak),
-        last_active_on=Case(
-            When(last_active_on__gte=local_date, then=F("last_active_on")), default=Value(local_date)
-        ),
-    )
-    return CreatorStats.objects.get(user_id=user_id)
+    Call inside a transaction while holding the stats lock: `locked_stats` is the row that
+    stats_lock re-read under it, so the streak case decided from it cannot change before the
+    UPDATE (lock, re-read, decide, write)."""
+    last = locked_stats.last_active_on
+    changes = {"points": F("points") + points, "tasks_completed": F("tasks_completed") + 1}
+    # A last-active date after today happens when the creator moves west across time zones:
+    # treat it as the same day rather than break the streak.
+    if last is None or last < local_date:
+        streak = F("current_streak") + 1 if last == local_date - datetime.timedelta(days=1) else Value(1)
+        changes.update(
+            current_streak=streak, longest_streak=Greatest(F("longest_streak"), streak), last_active_on=local_date
+        )
+    CreatorStats.objects.filter(user_id=locked_stats.user_id).update(**changes)
+    return CreatorStats.objects.get(user_id=locked_stats.user_id)
 
 
 def enrollment_move_to(*, enrollment, phase, week):

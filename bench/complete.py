@@ -89,7 +89,10 @@ def wrk(url, seconds, connections, script, *script_args):
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url]
     if script_args:
         command += ["--", *map(str, script_args)]
-    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    run = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    if run.returncode != 0:
+        raise SystemExit(f"wrk failed: {run.stdout}{run.stderr}")
+    output = run.stdout
     return json.loads(next(line for line in output.splitlines() if line.startswith("BENCH ")).removeprefix("BENCH "))
 
 
@@ -120,6 +123,7 @@ def main():
 
     call_command("migrate", verbosity=0)
     call_command("load_content", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
     print(f"creating {2 * args.creators + 2} creators ...", flush=True)
     reference_pairs = make_creators(args.creators, "ref")
     product_pairs = make_creators(args.creators, "api")
@@ -164,7 +168,8 @@ def main():
         rps = r["requests"] / r["seconds"]
         r["rps"] = rps
         print(f"{name:<12}{rps:>9.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['non2xx']:>9}{queries.get(name, 0):>9}")
-    fresh = {name: r["requests"] <= r["per_thread"] * 2 for name, r in results.items() if name != "bare"}
+    pairs = {"reference": len(reference_pairs), "completion": len(product_pairs)}
+    fresh = {name: results[name]["requests"] <= count for name, count in pairs.items()}
     print(f"\ncompletion / reference = {results['completion']['rps'] / results['reference']['rps']:.2f}x  (target >= 0.5x)")
     print(f"completion / bare      = {results['completion']['rps'] / results['bare']['rps']:.2f}x")
     print(f"reference / bare       = {results['reference']['rps'] / results['bare']['rps']:.2f}x")

@@ -1,6 +1,8 @@
 -- wrk script: POST {"quality": 4} to <prefix><task_id>/complete with the token of a creator,
 -- each (token, task) pair used once. Threads take disjoint slices of the pairs file.
 -- args: pairs_file nthreads path_prefix
+dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "summary.lua")
+
 local next_id = 1
 function setup(thread)
   thread:set("thread_id", next_id)
@@ -30,7 +32,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  io.write(string.format('BENCH {"requests": %d, "seconds": %.3f, "p50_ms": %.2f, "p99_ms": %.2f, "non2xx": %d, "errors": %d, "per_thread": %d}\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3,
-    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, #items))
+  summary_line(summary, latency)
 end

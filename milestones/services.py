@@ -12,24 +12,24 @@ from milestones import jobs
 from milestones.models import Celebration, Milestone, MilestoneAchievement, MilestoneKind, share_token_new
 
 
-def milestones_unlock(*, user, platform, stats, phases_completed, milestone_emails, now=None):
-    """Give the creator every milestone whose threshold their new stats crossed and that they
-    do not have yet, each with a pending celebration; email them after commit if they opted in.
-    Returns the new achievements. A constant number of queries, whatever the catalogue size.
+def milestones_unlock(*, user, platform, before, after, phases_completed, milestone_emails, now=None):
+    """Give the creator every milestone whose threshold this change crossed (stats going from
+    `before` to `after`, plus the phases it completed), each with a pending celebration; email
+    them after commit if they opted in. Returns the new achievements. A constant number of
+    queries whatever the catalogue size, and one on the usual path where nothing is crossed.
 
-    Constraint-safe: inserts ignore a duplicate (unique user+milestone / achievement), so a
-    replay cannot make two. Call inside a transaction while holding the stats lock."""
+    Constraint-safe: the inserts ignore duplicates (unique user+milestone, one celebration per
+    achievement), so a replay, or a streak that climbs past a mark a second time, adds nothing.
+    Call inside a transaction while holding the stats lock."""
     now = now or timezone.now()
     crossed = (
-        Q(kind=MilestoneKind.TASKS_COMPLETED, threshold__lte=stats.tasks_completed)
-        | Q(kind=MilestoneKind.STREAK_DAYS, threshold__lte=stats.current_streak)
-        | Q(kind=MilestoneKind.POINTS, threshold__lte=stats.points)
+        Q(kind=MilestoneKind.TASKS_COMPLETED, threshold__gt=before.tasks_completed, threshold__lte=after.tasks_completed)
+        | Q(kind=MilestoneKind.STREAK_DAYS, threshold__gt=before.current_streak, threshold__lte=after.current_streak)
+        | Q(kind=MilestoneKind.POINTS, threshold__gt=before.points, threshold__lte=after.points)
         | Q(kind=MilestoneKind.PHASE_COMPLETED, threshold__in=list(phases_completed))
     )
     milestone_ids = list(
-        Milestone.objects.filter(crossed, Q(platform="") | Q(platform=platform), is_active=True)
-        .exclude(achievements__user=user)
-        .values_list("id", flat=True)
+        Milestone.objects.filter(crossed, platform__in=["", platform], is_active=True).values_list("id", flat=True)
     )
     if not milestone_ids:
         return []
@@ -42,10 +42,10 @@ def milestones_unlock(*, user, platform, stats, phases_completed, milestone_emai
         .filter(user=user, milestone_id__in=milestone_ids, achieved_at=now)
         .order_by("milestone__kind", "milestone__threshold")
     )
-    Celebration.objects.bulk_create(
-        [Celebration(achievement=a, user=user) for a in achievements], ignore_conflicts=True
-    )
-    if achievements and milestone_emails:
+    if not achievements:
+        return []
+    Celebration.objects.bulk_create([Celebration(achievement=a, user=user) for a in achievements], ignore_conflicts=True)
+    if milestone_emails:
         email_on_commit(jobs.send_milestone_email, user.pk, [a.pk for a in achievements])
     return achievements
 

@@ -6,7 +6,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import StatsOutput
-from accounts.selectors import creator_get
 from core.api import validated
 from milestones.api import AchievementOutput, CelebrationOutput
 from tasks import selectors, services
@@ -58,8 +57,7 @@ class RoadmapApi(APIView):
         responses={200: RoadmapOutput},
     )
     def get(self, request):
-        user = creator_get(user_id=request.user.pk)
-        roadmap = selectors.roadmap_for(user=user, platform=request.query_params.get("platform"))
+        roadmap = selectors.roadmap_for(user=request.user, platform=request.query_params.get("platform"))
         body = self.RoadmapOutput(roadmap).data
         body["days"] = self.DayOutput(roadmap.days, many=True).data
         return Response(body)
@@ -89,8 +87,7 @@ class TaskCompleteApi(APIView):
     @extend_schema(request=CompleteInput, responses={201: CompletionOutput, 200: CompletionOutput})
     def post(self, request, task_id):
         data = validated(self.CompleteInput, request.data)
-        user = creator_get(user_id=request.user.pk)
-        result = services.task_complete(user=user, task_id=task_id, **data)
+        result = services.task_complete(user=request.user, task_id=task_id, **data)
         return Response(
             CompletionOutput(result).data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         )

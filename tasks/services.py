@@ -3,7 +3,7 @@
 import dataclasses
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, FilteredRelation, Q
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
@@ -90,13 +90,15 @@ def _complete(*, user, task_id, quality, notes, now):
         existing = TaskCompletion.objects.get(user=user, task=task)
         return CompletionResult(existing, False, stats, [], celebrations_pending(user=user))
 
-    stats = account_services.stats_record_completion(user_id=user.pk, points=points, local_date=local_date)
-    phases_completed = _advance(user=user, enrollment=enrollment, task=task)
+    before = stats
+    stats = account_services.stats_record_completion(locked_stats=before, points=points, local_date=local_date)
+    phase_completed = _advance(user=user, enrollment=enrollment, task=task)
     new_achievements = milestone_services.milestones_unlock(
         user=user,
         platform=task.platform,
-        stats=stats,
-        phases_completed=phases_completed,
+        before=before,
+        after=stats,
+        phases_completed=[task.phase] if phase_completed else [],
         milestone_emails=profile.milestone_emails,
         now=now,
     )
@@ -104,17 +106,18 @@ def _complete(*, user, task_id, quality, notes, now):
 
 
 def _advance(*, user, enrollment, task):
-    """Move the enrollment to the first week with an open task and return the phases now
-    fully completed. One grouped query over the platform's roadmap (at most 12 rows)."""
+    """Move the enrollment to the first week with an open task; return whether the task's
+    phase is now complete (this completion completed it: the task was open until now).
+    One grouped query over the platform's roadmap (at most 12 rows)."""
     weeks = (
         RoadmapTask.objects.filter(platform=task.platform, is_active=True)
+        # The user's condition goes into the JOIN, so only this creator's completions are read.
+        .annotate(mine=FilteredRelation("completions", condition=Q(completions__user=user)))
         .values("phase", "week")
-        .annotate(total=Count("id"), done=Count("completions", filter=Q(completions__user=user)))
+        .annotate(total=Count("id"), done=Count("mine"))
         .order_by("phase", "week")
     )
     open_weeks = [(w["phase"], w["week"]) for w in weeks if w["done"] < w["total"]]
-    phases = {w["phase"] for w in weeks}
-    phases_completed = {p for p in phases if all(op != p for op, _ in open_weeks)}
     if open_weeks and open_weeks[0] > (enrollment.current_phase, enrollment.current_week):
         account_services.enrollment_move_to(enrollment=enrollment, phase=open_weeks[0][0], week=open_weeks[0][1])
-    return phases_completed
+    return all(phase != task.phase for phase, _ in open_weeks)

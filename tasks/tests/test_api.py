@@ -73,9 +73,8 @@ def test_roadmap_query_count_is_the_same_for_1_or_90_completed_days(creator, roa
     )
     with_90 = queries()
 
-    # token+user, profile (creator permission), user+profile+stats, enrollment,
-    # entitlement with its plan, completions, tasks
-    assert with_1 == with_90 == 7
+    # token with user, profile and stats; enrollment; entitlement with its plan; completions; tasks
+    assert with_1 == with_90 == 5
 
 
 @pytest.mark.django_db

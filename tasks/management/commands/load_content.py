@@ -15,5 +15,6 @@ class Command(BaseCommand):
             reports = content_load(base_dir=base_dir)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-        for section, report in reports.items():
-            self.stdout.write(f"{section}: {report}")
+        if options["verbosity"]:
+            for section, report in reports.items():
+                self.stdout.write(f"{section}: {report}")
