@@ -2,6 +2,8 @@
 
 import dataclasses
 
+import yaml
+
 
 @dataclasses.dataclass
 class LoadReport:
@@ -13,6 +15,11 @@ class LoadReport:
 
     def __str__(self):
         return ", ".join(f"{name} {value}" for name, value in dataclasses.asdict(self).items())
+
+
+def read_yaml(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
 
 
 def upsert_by_key(model, key, rows, report):

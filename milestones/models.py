@@ -35,6 +35,21 @@ class Milestone(models.Model):
     def __str__(self):
         return self.title
 
+    @property
+    def goal(self):
+        """What it takes, in words."""
+        n = self.threshold
+        return {
+            MilestoneKind.TASKS_COMPLETED: f"Complete {n} task{'s' if n != 1 else ''}",
+            MilestoneKind.STREAK_DAYS: f"Keep a {n}-day streak",
+            MilestoneKind.PHASE_COMPLETED: f"Finish phase {n}",
+            MilestoneKind.POINTS: f"Earn {n} points",
+        }[self.kind]
+
+
+# The order milestones are shown in: the journey, not the alphabet.
+KIND_ORDER = [MilestoneKind.TASKS_COMPLETED, MilestoneKind.STREAK_DAYS, MilestoneKind.PHASE_COMPLETED, MilestoneKind.POINTS]
+
 
 def share_token_new():
     return secrets.token_urlsafe(24)

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, Q
 
-from milestones.models import Celebration, Milestone, MilestoneAchievement
+from milestones.models import KIND_ORDER, Celebration, Milestone, MilestoneAchievement
 
 
 def celebrations_pending(*, user):
@@ -21,10 +21,10 @@ def milestones_for(*, user, platform):
         .prefetch_related(
             Prefetch("achievements", queryset=MilestoneAchievement.objects.filter(user=user), to_attr="mine")
         )
-        .order_by("kind", "threshold")
     )
     for milestone in milestones:
         milestone.achievement = milestone.mine[0] if milestone.mine else None
+    milestones.sort(key=lambda m: (KIND_ORDER.index(m.kind), m.threshold))
     return milestones
 
 

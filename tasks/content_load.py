@@ -2,24 +2,18 @@
 
 from pathlib import Path
 
-import yaml
 from django.conf import settings
 from django.db.models import Q
 
 from accounts.catalog import Platform
 from billing.services import plans_load
-from core.catalog import LoadReport, retire_missing, upsert_by_key
+from core.catalog import LoadReport, read_yaml, retire_missing, upsert_by_key
 from core.errors import InvalidInput
 from core.transactions import durable_service
 from milestones.services import milestones_load
 from tasks.models import ROADMAP_DAYS, Category, RoadmapTask, phase_and_week
 
 CONTENT_FIELDS = {"code", "day", "order", "category", "minutes", "title", "what", "why", "success"}
-
-
-def _read(path):
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
 
 
 def roadmap_rows(platform, data):
@@ -56,11 +50,11 @@ def content_load(*, base_dir=None):
     milestone someone achieved: those are deactivated instead. Returns {section: LoadReport}."""
     base = Path(base_dir or settings.BASE_DIR)
     reports = {"plans": LoadReport(), "milestones": LoadReport()}
-    plans_load(rows=_read(base / "billing/content/plans.yaml")["plans"], report=reports["plans"])
-    milestones_load(rows=_read(base / "milestones/content/milestones.yaml")["milestones"], report=reports["milestones"])
+    plans_load(rows=read_yaml(base / "billing/content/plans.yaml")["plans"], report=reports["plans"])
+    milestones_load(rows=read_yaml(base / "milestones/content/milestones.yaml")["milestones"], report=reports["milestones"])
     for platform in Platform.values:
         report = reports[platform] = LoadReport()
-        rows = roadmap_rows(platform, _read(base / f"tasks/content/{platform}.yaml"))
+        rows = roadmap_rows(platform, read_yaml(base / f"tasks/content/{platform}.yaml"))
         kept = upsert_by_key(RoadmapTask, "code", rows, report)
         retire_missing(RoadmapTask.objects.filter(platform=platform), kept, "code", Q(completions__isnull=False), report)
     return reports

@@ -3,7 +3,7 @@
 import dataclasses
 import datetime
 
-from django.db.models import Count
+from django.db.models import Count, FilteredRelation, Q
 
 from accounts import selectors as account_selectors
 from billing.selectors import plan_for
@@ -29,18 +29,35 @@ class RoadmapDay:
 
 
 @dataclasses.dataclass
-class Roadmap:
-    platform: str
-    enrollment: object
-    plan: object
-    today: int
-    days: list
+class Progress:
     completed: int
     total: int
 
     @property
     def percent(self):
         return round(100 * self.completed / self.total) if self.total else 0
+
+
+@dataclasses.dataclass
+class Roadmap:
+    platform: str
+    enrollment: object
+    plan: object
+    today: int
+    days: list
+    progress: Progress
+
+    @property
+    def completed(self):
+        return self.progress.completed
+
+    @property
+    def total(self):
+        return self.progress.total
+
+    @property
+    def percent(self):
+        return self.progress.percent
 
     @property
     def today_day(self):
@@ -87,9 +104,18 @@ def roadmap_for(*, user, platform=None, now=None):
         plan=plan,
         today=today,
         days=list(days.values()),
-        completed=sum(t.completed for t in all_tasks),
-        total=len(all_tasks),
+        progress=Progress(completed=sum(t.completed for t in all_tasks), total=len(all_tasks)),
     )
+
+
+def roadmap_progress(*, user, platform):
+    """Completed and total active tasks of a platform's roadmap for the creator. One query."""
+    counts = (
+        RoadmapTask.objects.filter(platform=platform, is_active=True)
+        .annotate(mine=FilteredRelation("completions", condition=Q(completions__user=user)))
+        .aggregate(total=Count("id"), completed=Count("mine"))
+    )
+    return Progress(completed=counts["completed"], total=counts["total"])
 
 
 def activity_calendar(*, user, today, weeks=HEATMAP_WEEKS):

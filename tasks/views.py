@@ -9,6 +9,7 @@ from core.errors import DomainError
 from core.htmx import is_htmx
 from milestones.selectors import celebrations_pending
 from tasks import selectors, services
+from tasks.models import PHASES
 
 
 def _creator_or_redirect(request):
@@ -49,9 +50,10 @@ def roadmap(request):
         roadmap = selectors.roadmap_for(user=user, platform=platform)
     except DomainError:
         return redirect("roadmap")
-    phases = {}
+    weeks_by_phase = {}
     for day in roadmap.days:
-        phases.setdefault(day.phase, {}).setdefault(day.week, []).append(day)
+        weeks_by_phase.setdefault(day.phase, {}).setdefault(day.week, []).append(day)
+    phases = [(phase, PHASES[phase], weeks) for phase, weeks in weeks_by_phase.items()]
     return render(
         request,
         "tasks/roadmap.html",
@@ -84,5 +86,10 @@ def task_complete(request, task_id):
     return render(
         request,
         "tasks/_complete_response.html",
-        {"task": task, "stats": result.stats, "celebrations": result.pending_celebrations, "created": result.created},
+        {
+            "task": task,
+            "stats": result.stats,
+            "progress": selectors.roadmap_progress(user=user, platform=task.platform),
+            "celebrations": result.pending_celebrations,
+        },
     )

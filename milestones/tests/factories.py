@@ -1,16 +1,15 @@
 import factory
-import yaml
 from django.conf import settings
 
-from core.catalog import LoadReport
+from core.catalog import LoadReport, read_yaml
 from milestones.models import Milestone, MilestoneKind
 from milestones.services import milestones_load
 
 
 def milestones_catalogue():
     """Load the real milestone catalogue (milestones/content/milestones.yaml)."""
-    with open(settings.BASE_DIR / "milestones/content/milestones.yaml", encoding="utf-8") as handle:
-        milestones_load(rows=yaml.safe_load(handle)["milestones"], report=LoadReport())
+    path = settings.BASE_DIR / "milestones/content/milestones.yaml"
+    milestones_load(rows=read_yaml(path)["milestones"], report=LoadReport())
 
 
 class MilestoneFactory(factory.django.DjangoModelFactory):

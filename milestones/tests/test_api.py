@@ -1,19 +1,13 @@
 import datetime
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Enrollment
 from accounts.tests.factories import CreatorFactory
+from core.testing.api import api_client_for
 from milestones.models import Celebration, Milestone
 from tasks.services import task_complete
-
-
-def client_for(user):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return api
 
 
 @pytest.fixture
@@ -31,7 +25,7 @@ def first_step():
 
 @pytest.mark.django_db
 def test_milestones_list_the_catalogue_with_what_the_creator_achieved(achiever, first_step):
-    body = client_for(achiever).get("/api/v1/milestones").json()
+    body = api_client_for(achiever).get("/api/v1/milestones").json()
 
     assert len(body) == Milestone.objects.count() == 18
     achieved = [m for m in body if m["achieved_at"]]
@@ -41,7 +35,7 @@ def test_milestones_list_the_catalogue_with_what_the_creator_achieved(achiever, 
 
 @pytest.mark.django_db
 def test_share_returns_the_same_url_every_time_and_the_page_is_public(achiever, first_step):
-    api = client_for(achiever)
+    api = api_client_for(achiever)
 
     urls = {api.post(f"/api/v1/milestones/{first_step.pk}/share").json()["share_url"] for _ in range(3)}
 
@@ -58,7 +52,7 @@ def test_share_returns_the_same_url_every_time_and_the_page_is_public(achiever, 
 
 @pytest.mark.django_db
 def test_unshare_kills_the_link(achiever, first_step):
-    api = client_for(achiever)
+    api = api_client_for(achiever)
     url = api.post(f"/api/v1/milestones/{first_step.pk}/share").json()["share_url"]
 
     response = api.delete(f"/api/v1/milestones/{first_step.pk}/share")
@@ -70,13 +64,13 @@ def test_unshare_kills_the_link(achiever, first_step):
 @pytest.mark.django_db
 def test_sharing_a_milestone_not_achieved_or_of_another_creator_is_404(achiever, first_step, roadmap):
     other = CreatorFactory(platform="youtube")
-    assert client_for(other).post(f"/api/v1/milestones/{first_step.pk}/share").status_code == 404
-    assert client_for(achiever).post(f"/api/v1/milestones/{Milestone.objects.get(code='tasks-100').pk}/share").status_code == 404
+    assert api_client_for(other).post(f"/api/v1/milestones/{first_step.pk}/share").status_code == 404
+    assert api_client_for(achiever).post(f"/api/v1/milestones/{Milestone.objects.get(code='tasks-100').pk}/share").status_code == 404
 
 
 @pytest.mark.django_db
 def test_celebrations_are_pending_until_seen_and_seen_is_idempotent(achiever):
-    api = client_for(achiever)
+    api = api_client_for(achiever)
     [pending] = api.get("/api/v1/celebrations").json()
     assert {"id", "title", "message"} <= set(pending) and pending["title"] == "First step"
 
@@ -93,7 +87,7 @@ def test_another_creators_celebration_is_404_and_stays_pending(achiever, roadmap
     celebration = Celebration.objects.get(user=achiever)
     other = CreatorFactory(platform="youtube")
 
-    response = client_for(other).post(f"/api/v1/celebrations/{celebration.pk}/seen")
+    response = api_client_for(other).post(f"/api/v1/celebrations/{celebration.pk}/seen")
 
     assert response.status_code == 404
     assert Celebration.objects.get(pk=celebration.pk).seen_at is None

@@ -30,6 +30,8 @@ def test_milestones_page_shares_and_unshares_with_htmx(achiever):
 
     page = client.get("/milestones/").content.decode()
     assert "1 of 18 unlocked" in page and "Create share link" in page
+    assert page.index("First step") < page.index("3-day streak") < page.index("Foundation complete") < page.index("100 points")
+    assert "Not yet · Keep a 7-day streak" in page
 
     shared = client.post(f"/milestones/{first.pk}/share/", **HTMX).content.decode()
     token = MilestoneAchievement.objects.get(user=achiever).share_token

@@ -3,20 +3,14 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Enrollment
 from accounts.tests.factories import CreatorFactory
+from core.testing.api import api_client_for
 from billing.tests.factories import EntitlementFactory
 from tasks.models import TaskCompletion
 from tasks.tests.factories import RoadmapTaskFactory
-
-
-def client_for(user):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return api
 
 
 @pytest.fixture
@@ -30,7 +24,7 @@ def creator(roadmap):
 def test_roadmap_lists_90_days_with_today_completed_and_locked_flags(creator, roadmap):
     TaskCompletion.objects.create(user=creator, task=roadmap[1], points=16, completed_at="2026-01-01T00:00Z", local_date="2026-01-01")
 
-    body = client_for(creator).get("/api/v1/roadmap").json()
+    body = api_client_for(creator).get("/api/v1/roadmap").json()
 
     assert (body["platform"], body["plan"], body["roadmap_days"], body["today"]) == ("youtube", "free", 30, 3)
     assert (body["completed"], body["total"], body["percent"]) == (1, 90, 1)
@@ -45,20 +39,20 @@ def test_roadmap_lists_90_days_with_today_completed_and_locked_flags(creator, ro
 @pytest.mark.django_db
 def test_roadmap_unlocks_day_31_on_a_paid_plan(creator):
     EntitlementFactory(user=creator, plan_id="pro")
-    body = client_for(creator).get("/api/v1/roadmap").json()
+    body = api_client_for(creator).get("/api/v1/roadmap").json()
     assert body["plan"] == "pro" and not any(day["locked"] for day in body["days"])
 
 
 @pytest.mark.django_db
 def test_roadmap_of_a_platform_not_followed_is_404(creator):
-    response = client_for(creator).get("/api/v1/roadmap", {"platform": "tiktok"})
+    response = api_client_for(creator).get("/api/v1/roadmap", {"platform": "tiktok"})
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.django_db
 def test_roadmap_query_count_is_the_same_for_1_or_90_completed_days(creator, roadmap):
     EntitlementFactory(user=creator, plan_id="pro")
-    api = client_for(creator)
+    api = api_client_for(creator)
 
     def queries():
         with CaptureQueriesContext(connection) as captured:
@@ -79,7 +73,7 @@ def test_roadmap_query_count_is_the_same_for_1_or_90_completed_days(creator, roa
 
 @pytest.mark.django_db
 def test_complete_is_201_first_and_200_after_with_the_same_body_shape(creator, roadmap):
-    api = client_for(creator)
+    api = api_client_for(creator)
 
     first = api.post(f"/api/v1/tasks/{roadmap[1].pk}/complete", {"quality": 5, "notes": "Posted!"}, format="json")
     repeat = api.post(f"/api/v1/tasks/{roadmap[1].pk}/complete", {"quality": 1}, format="json")
@@ -96,13 +90,13 @@ def test_complete_is_201_first_and_200_after_with_the_same_body_shape(creator, r
 
 @pytest.mark.django_db
 def test_complete_without_a_body_uses_quality_3(creator, roadmap):
-    response = client_for(creator).post(f"/api/v1/tasks/{roadmap[1].pk}/complete")
+    response = api_client_for(creator).post(f"/api/v1/tasks/{roadmap[1].pk}/complete")
     assert response.status_code == 201 and response.json()["completion"]["points"] == 16
 
 
 @pytest.mark.django_db
 def test_complete_day_31_on_the_free_plan_is_409_plan_required(creator, roadmap):
-    response = client_for(creator).post(f"/api/v1/tasks/{roadmap[31].pk}/complete")
+    response = api_client_for(creator).post(f"/api/v1/tasks/{roadmap[31].pk}/complete")
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "plan_required" and error["plan"] == "free" and error["roadmap_days"] == 30
@@ -112,7 +106,7 @@ def test_complete_day_31_on_the_free_plan_is_409_plan_required(creator, roadmap)
 @pytest.mark.django_db
 @pytest.mark.parametrize("payload, field", [({"quality": 9}, "quality"), ({"quality": "great"}, "quality"), ({"notes": "x" * 2001}, "notes")])
 def test_complete_with_bad_input_is_400(creator, roadmap, payload, field):
-    response = client_for(creator).post(f"/api/v1/tasks/{roadmap[1].pk}/complete", payload, format="json")
+    response = api_client_for(creator).post(f"/api/v1/tasks/{roadmap[1].pk}/complete", payload, format="json")
     assert response.status_code == 400 and field in response.json()["error"]["fields"]
     assert not TaskCompletion.objects.exists()
 
@@ -120,7 +114,7 @@ def test_complete_with_bad_input_is_400(creator, roadmap, payload, field):
 @pytest.mark.django_db
 def test_complete_a_task_of_another_platform_or_unknown_is_404(creator, roadmap):
     other = RoadmapTaskFactory(platform="twitch", day=1)
-    api = client_for(creator)
+    api = api_client_for(creator)
     assert api.post(f"/api/v1/tasks/{other.pk}/complete").status_code == 404
     assert api.post("/api/v1/tasks/999999/complete").status_code == 404
 

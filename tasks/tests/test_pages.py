@@ -45,6 +45,7 @@ def test_completing_with_htmx_swaps_the_card_updates_stats_and_celebrates_once(b
     assert response.status_code == 200
     assert f'id="task-{roadmap[5].pk}"' in html and "✓ Done" in html
     assert 'id="stats" aria-label="Your stats" hx-swap-oob="true"' in html and ">18<" in html
+    assert 'id="progress-ring"' in html and "1/90 tasks" in html
     assert "Milestone unlocked!" in html and "First step" in html
     [celebration] = Celebration.objects.filter(user=creator)
     assert f'hx-post="/celebrations/{celebration.pk}/seen/"' in html
@@ -75,6 +76,7 @@ def test_roadmap_page_shows_every_day_today_done_and_locked(browser, creator, ro
 
     assert html.count('<li class="day') == 90
     assert 'id="day-1"' in html and "day day-done" in html
+    assert "Phase 1 · Foundation" in html and "Phase 3 · Scale" in html
     assert 'class="day day-today" id="day-5"' in html
     assert html.count("🔒 Pro") == 60 and "Upgrade to Pro" in html
 
