@@ -19,6 +19,7 @@ class ProfileOutput(serializers.Serializer):
     niche = serializers.CharField()
     timezone = serializers.CharField()
     display_name = serializers.CharField()
+    milestone_emails = serializers.BooleanField()
     phase = serializers.IntegerField()
     week = serializers.IntegerField()
 
@@ -53,6 +54,7 @@ def me_payload(user):
                 "niche": profile.niche,
                 "timezone": profile.timezone,
                 "display_name": profile.display_name,
+                "milestone_emails": profile.milestone_emails,
                 "phase": enrollment.current_phase,
                 "week": enrollment.current_week,
             },
@@ -109,6 +111,7 @@ class MeApi(APIView):
         niche = serializers.CharField(max_length=32, required=False)
         timezone = serializers.CharField(max_length=64, required=False)
         display_name = serializers.CharField(max_length=60, required=False)
+        milestone_emails = serializers.BooleanField(required=False)
 
     @extend_schema(responses={200: MeOutput})
     def get(self, request):

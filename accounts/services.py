@@ -162,7 +162,7 @@ def password_reset_request(*, email):
         email_on_commit(jobs.send_password_reset_email, user.pk, uuid.uuid4().hex)
 
 
-def profile_update(*, user, niche=None, timezone=None, display_name=None):
+def profile_update(*, user, niche=None, timezone=None, display_name=None, milestone_emails=None):
     """Change the editable parts of a creator's profile (one row). None means unchanged."""
     profile = user.profile
     errors = {}
@@ -179,6 +179,8 @@ def profile_update(*, user, niche=None, timezone=None, display_name=None):
             errors["display_name"] = ["Must not be empty."]
         _check_display_name(display_name, errors)
         changes["display_name"] = display_name
+    if milestone_emails is not None:
+        changes["milestone_emails"] = bool(milestone_emails)
     _raise_if(errors)
     if changes:
         CreatorProfile.objects.filter(pk=profile.pk).update(**changes)

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from statistics import median
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,10 +110,11 @@ def queries_per_request(path, token):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=8, help="per endpoint and round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the medians are reported")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--creators", type=int, default=120, help="per POST endpoint; each has 90 fresh tasks")
+    parser.add_argument("--creators", type=int, default=200, help="per POST endpoint; each has 96 fresh tasks")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -134,10 +136,13 @@ def main():
     }
 
     workdir = Path(tempfile.mkdtemp(prefix="cc-bench-"))
-    files = {}
+    files = {}  # (endpoint, round) -> a file of pairs no other run uses
     for name, pairs in (("reference", reference_pairs), ("completion", product_pairs)):
-        files[name] = workdir / f"{name}.pairs"
-        files[name].write_text("".join(f"{token} {task}\n" for token, task in pairs))
+        chunk = len(pairs) // args.rounds
+        for r in range(args.rounds):
+            files[name, r] = workdir / f"{name}-{r}.pairs"
+            files[name, r].write_text("".join(f"{token} {task}\n" for token, task in pairs[r * chunk:(r + 1) * chunk]))
+    per_round_pairs = len(reference_pairs) // args.rounds
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -149,31 +154,41 @@ def main():
     try:
         wait_ready(base)
         wrk(f"{base}/bench/bare", 2, args.connections, ROOT / "bench/get_bare.lua")  # warm-up
-        results = {
-            "bare": wrk(f"{base}/bench/bare", args.seconds, args.connections, ROOT / "bench/get_bare.lua"),
-            "reference": wrk(f"{base}/", args.seconds, args.connections, ROOT / "bench/post_pairs.lua",
-                             files["reference"], 2, "/bench/reference/tasks/"),
-            "completion": wrk(f"{base}/", args.seconds, args.connections, ROOT / "bench/post_pairs.lua",
-                              files["completion"], 2, "/api/v1/tasks/"),
-        }
+        rounds = []
+        for r in range(args.rounds):
+            rounds.append({
+                "bare": wrk(f"{base}/bench/bare", args.seconds, args.connections, ROOT / "bench/get_bare.lua"),
+                "reference": wrk(f"{base}/", args.seconds, args.connections, ROOT / "bench/post_pairs.lua",
+                                 files["reference", r], 2, "/bench/reference/tasks/"),
+                "completion": wrk(f"{base}/", args.seconds, args.connections, ROOT / "bench/post_pairs.lua",
+                                  files["completion", r], 2, "/api/v1/tasks/"),
+            })
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
     from tasks.models import TaskCompletion
 
-    print(f"\n{args.connections} connections, {args.workers} gunicorn sync workers, {args.seconds}s per endpoint, PostgreSQL")
+    for run in (r for one in rounds for r in one.values()):
+        run["rps"] = run["requests"] / run["seconds"]
+    ratios = {
+        "completion / reference": [one["completion"]["rps"] / one["reference"]["rps"] for one in rounds],
+        "completion / bare": [one["completion"]["rps"] / one["bare"]["rps"] for one in rounds],
+        "reference / bare": [one["reference"]["rps"] / one["bare"]["rps"] for one in rounds],
+    }
+    print(f"\n{args.connections} connections, {args.workers} gunicorn sync workers, PostgreSQL, "
+          f"{args.rounds} interleaved rounds of {args.seconds}s per endpoint; medians")
     print(f"{'endpoint':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'queries':>9}")
-    for name, r in results.items():
-        rps = r["requests"] / r["seconds"]
-        r["rps"] = rps
-        print(f"{name:<12}{rps:>9.1f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['non2xx']:>9}{queries.get(name, 0):>9}")
-    pairs = {"reference": len(reference_pairs), "completion": len(product_pairs)}
-    fresh = {name: results[name]["requests"] <= count for name, count in pairs.items()}
-    print(f"\ncompletion / reference = {results['completion']['rps'] / results['reference']['rps']:.2f}x  (target >= 0.5x)")
-    print(f"completion / bare      = {results['completion']['rps'] / results['bare']['rps']:.2f}x")
-    print(f"reference / bare       = {results['reference']['rps'] / results['bare']['rps']:.2f}x")
-    print(f"every POST a first completion: {fresh}; completions stored: {TaskCompletion.objects.count()}")
+    for name in ("bare", "reference", "completion"):
+        runs = [one[name] for one in rounds]
+        print(f"{name:<12}{median(r['rps'] for r in runs):>9.1f}{median(r['p50_ms'] for r in runs):>9.2f}"
+              f"{median(r['p99_ms'] for r in runs):>9.2f}{sum(r['non2xx'] for r in runs):>9}{queries.get(name, 0):>9}")
+    print()
+    for label, values in ratios.items():
+        print(f"{label:<24}= {median(values):.2f}x  (rounds: {', '.join(f'{v:.2f}' for v in values)})")
+    fresh = all(one[name]["requests"] <= per_round_pairs for one in rounds for name in ("reference", "completion"))
+    print(f"target: completion >= 0.5x reference. Every POST a first completion: {fresh}; "
+          f"completions stored: {TaskCompletion.objects.count()}")
 
 
 if __name__ == "__main__":

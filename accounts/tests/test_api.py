@@ -33,7 +33,7 @@ def test_signup_returns_201_with_the_user_and_a_working_token(api, django_captur
     assert body["user"]["email"] == "new.creator@example.com"
     assert body["user"]["profile"] == {
         "platform": "tiktok", "niche": "comedy", "timezone": "America/New_York",
-        "display_name": "New Creator", "phase": 1, "week": 1,
+        "display_name": "New Creator", "milestone_emails": True, "phase": 1, "week": 1,
     }
     assert body["user"]["stats"]["points"] == 0
     me = APIClient().get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {body['token']}")
@@ -212,3 +212,10 @@ def test_openapi_schema_as_json_and_docs_page(api):
     paths = schema.json()["paths"]
     assert {"/api/v1/auth/signup", "/api/v1/auth/token", "/api/v1/me"} <= set(paths)
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+@pytest.mark.django_db
+def test_me_patch_turns_milestone_emails_off(authed, creator):
+    response = authed.patch("/api/v1/me", {"milestone_emails": False}, format="json")
+    assert response.json()["profile"]["milestone_emails"] is False
+    assert CreatorProfile.objects.get(user=creator).milestone_emails is False
