@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("tasks.api_urls")),
     path("", include("milestones.api_urls")),
+    path("", include("usage.api_urls")),
     path("schema", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     # Anything else under the API answers in the API's error envelope, in DEBUG too.
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("tasks.urls")),
     path("", include("milestones.urls")),
+    path("", include("usage.urls")),
 ]
 
 handler404 = "core.views.not_found"
