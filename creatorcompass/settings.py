@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "anymail",
     "django_tasks",
     "django_tasks_db",
+    "djstripe",
     "core",
     "accounts",
     "usage",
@@ -160,6 +161,25 @@ ANYMAIL = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Stripe (dj-stripe) ----------------------------------------------------------------------
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
+STRIPE_TEST_SECRET_KEY = env.str("STRIPE_TEST_SECRET_KEY", default="sk_test_placeholder_set_STRIPE_TEST_SECRET_KEY")
+STRIPE_LIVE_SECRET_KEY = env.str("STRIPE_LIVE_SECRET_KEY", default="")
+# Pinned: every Stripe call and webhook payload uses this API version (dj-stripe 2.11's own).
+STRIPE_API_VERSION = "2026-05-27.dahlia"
+if env.str("STRIPE_API_HOST", default=""):
+    # A Stripe-compatible server instead of api.stripe.com (the local emulator in tests and dev).
+    STRIPE_API_HOST = env.str("STRIPE_API_HOST")
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_USE_NATIVE_JSONFIELD = True
+# Price ids per plan and interval, from the Stripe dashboard of each environment.
+STRIPE_PRICES = {
+    ("pro", "month"): env.str("STRIPE_PRICE_PRO_MONTHLY", default="price_pro_monthly"),
+    ("pro", "year"): env.str("STRIPE_PRICE_PRO_YEARLY", default="price_pro_yearly"),
+    ("studio", "month"): env.str("STRIPE_PRICE_STUDIO_MONTHLY", default="price_studio_monthly"),
+    ("studio", "year"): env.str("STRIPE_PRICE_STUDIO_YEARLY", default="price_studio_yearly"),
+}
 
 # --- Transactions ---------------------------------------------------------------------------
 SLOW_TRANSACTION_MS = env.int("SLOW_TRANSACTION_MS", default=500)
