@@ -3,8 +3,8 @@ from django.contrib import admin, messages
 from django.shortcuts import render
 
 from accounts.admin import UserAdmin
-from billing import services
-from billing.models import Entitlement, Plan, PlanCode
+from billing import checkout, services
+from billing.models import Entitlement, FailedWebhookDelivery, Payment, Plan, PlanCode
 from core.errors import DomainError
 
 
@@ -32,8 +32,56 @@ class EntitlementAdmin(admin.ModelAdmin):
     list_select_related = ["user", "plan"]
     readonly_fields = ["user", "plan", "status", "current_period_end", "source", "updated_at"]
 
+    actions = ["resync_from_stripe"]
+
     def has_add_permission(self, request):
         return False  # grant from the user list (action "Grant a plan") so it goes through the service
+
+    @admin.action(description="Resync from Stripe")
+    def resync_from_stripe(self, request, queryset):
+        for entitlement in queryset.select_related("user"):
+            try:
+                checkout.customer_resync(user=entitlement.user)
+            except DomainError as exc:
+                self.message_user(request, f"{entitlement.user}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{entitlement.user}: resynced from Stripe.")
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ["paid_at", "user", "plan", "amount", "currency", "number", "stripe_invoice_id"]
+    list_filter = ["plan", "currency"]
+    search_fields = ["user__email", "stripe_invoice_id", "number"]
+    list_select_related = ["user", "plan"]
+    date_hierarchy = "paid_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Payment._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(FailedWebhookDelivery)
+class FailedWebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created", "event_type", "valid", "processed", "exception"]
+    list_filter = ["valid"]
+    readonly_fields = ["created", "event_type", "valid", "processed", "exception", "traceback", "remote_ip", "body"]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(processed=False)
+
+    @admin.display(description="Event")
+    def event_type(self, trigger):
+        return trigger.json_body.get("type", "?")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 def grant_plan(modeladmin, request, queryset):

@@ -3,3 +3,7 @@ from django.apps import AppConfig
 
 class BillingConfig(AppConfig):
     name = "billing"
+
+    def ready(self):
+        # Connect our webhook handlers (after dj-stripe's, which are connected in its ready()).
+        from billing import webhooks  # noqa: F401

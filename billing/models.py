@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from djstripe.models import WebhookEventTrigger
 
 
 class PlanCode(models.TextChoices):
@@ -31,6 +32,18 @@ class Plan(models.Model):
     def is_paid(self):
         return self.code != PlanCode.FREE
 
+    @property
+    def monthly_price(self):
+        return f"{self.monthly_price_cents / 100:.2f}"
+
+    @property
+    def yearly_price(self):
+        return f"{self.yearly_price_cents / 100:.2f}"
+
+    @property
+    def yearly_price_per_month(self):
+        return f"{self.yearly_price_cents / 1200:.2f}"
+
 
 class EntitlementStatus(models.TextChoices):
     ACTIVE = "active", "Active"
@@ -50,6 +63,11 @@ class Entitlement(models.Model):
     status = models.CharField(max_length=16, choices=EntitlementStatus.choices, default=EntitlementStatus.ACTIVE)
     current_period_end = models.DateTimeField(null=True, blank=True, help_text="Empty: no end (granted).")
     source = models.CharField(max_length=16, default="admin", help_text="admin or stripe")
+    stripe_subscription_id = models.CharField(max_length=255, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    stripe_event_created = models.DateTimeField(
+        null=True, blank=True, help_text="Creation time of the newest Stripe event applied: older ones are ignored."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -61,3 +79,36 @@ class Entitlement(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.plan_id} ({self.status})"
+
+
+class Payment(models.Model):
+    """A paid Stripe invoice. Unique per invoice, so a redelivered invoice.paid records nothing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    stripe_invoice_id = models.CharField(max_length=255, unique=True)
+    number = models.CharField(max_length=64, blank=True)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    paid_at = models.DateTimeField()
+    hosted_invoice_url = models.URLField(max_length=2048, blank=True)
+
+    class Meta:
+        ordering = ["-paid_at", "-id"]
+
+    def __str__(self):
+        return f"{self.stripe_invoice_id} {self.amount_cents / 100:.2f} {self.currency.upper()}"
+
+    @property
+    def amount(self):
+        return self.amount_cents / 100
+
+
+class FailedWebhookDelivery(WebhookEventTrigger):
+    """Stripe deliveries that failed validation or processing, for ops (a view on dj-stripe's
+    WebhookEventTrigger rows; Stripe redelivers failed events, and ops can reprocess)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "failed webhook delivery"
+        verbose_name_plural = "failed webhook deliveries"

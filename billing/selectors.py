@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from billing.models import Entitlement, EntitlementStatus, Plan, PlanCode
+from billing.models import Entitlement, EntitlementStatus, Payment, Plan, PlanCode
 
 # A paid plan counts while its subscription is active or trialing; past_due keeps access
 # until the period it paid for ends; anything else is the free plan (DESIGN.md §2).
@@ -33,3 +33,14 @@ def plan_for(user, *, now=None):
 
 def plans_all():
     return list(Plan.objects.all())
+
+
+def billing_overview(*, user, now=None):
+    """What the billing page shows: the plan in force, the entitlement behind it (or None),
+    and the payment history. Three queries."""
+    entitlement = Entitlement.objects.select_related("plan").filter(user=user).first()
+    return {
+        "plan": plan_for(user, now=now),
+        "entitlement": entitlement,
+        "payments": list(Payment.objects.filter(user=user).select_related("plan")[:24]),
+    }

@@ -50,3 +50,11 @@ class LimitReached(DomainError):
     status = 429
     code = "limit_reached"
     message = "You have reached the limit of your plan."
+
+
+class UpstreamUnavailable(DomainError):
+    """A service we depend on (Stripe) failed or is unreachable; nothing was changed here."""
+
+    status = 502
+    code = "upstream_unavailable"
+    message = "Our payment provider did not answer. Nothing was charged; please try again."

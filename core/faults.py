@@ -71,3 +71,18 @@ def fail_after_write(n):
 
     with _wrap_all(wrapper):
         yield
+
+
+@contextlib.contextmanager
+def fail_on_write_to(table):
+    """Raise InjectedFault when code writes to `table` (after the statement ran, inside its
+    transaction): a failure in the middle of someone else's transaction, such as dj-stripe's."""
+
+    def wrapper(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if _is_write(sql) and table_of(sql) == table:
+            raise InjectedFault(f"fault injected on write to {table}")
+        return result
+
+    with _wrap_all(wrapper):
+        yield

@@ -164,7 +164,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Stripe (dj-stripe) ----------------------------------------------------------------------
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
-STRIPE_TEST_SECRET_KEY = env.str("STRIPE_TEST_SECRET_KEY", default="sk_test_placeholder_set_STRIPE_TEST_SECRET_KEY")
+STRIPE_TEST_SECRET_KEY = env.str("STRIPE_TEST_SECRET_KEY", default="")
 STRIPE_LIVE_SECRET_KEY = env.str("STRIPE_LIVE_SECRET_KEY", default="")
 # Pinned: every Stripe call and webhook payload uses this API version (dj-stripe 2.11's own).
 STRIPE_API_VERSION = "2026-05-27.dahlia"

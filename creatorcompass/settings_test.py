@@ -6,6 +6,8 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# A well-formed test key; every Stripe call in tests goes to the loopback emulator.
+os.environ.setdefault("STRIPE_TEST_SECRET_KEY", "sk_test_" + "emulator" * 4)
 
 from creatorcompass.settings import *  # noqa: E402,F403
 

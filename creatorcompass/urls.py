@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("tasks.api_urls")),
     path("", include("milestones.api_urls")),
     path("", include("usage.api_urls")),
+    path("", include("billing.api_urls")),
     path("schema", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     # Anything else under the API answers in the API's error envelope, in DEBUG too.
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("tasks.urls")),
     path("", include("milestones.urls")),
     path("", include("usage.urls")),
+    path("", include("billing.urls")),
 ]
 
 handler404 = "core.views.not_found"

@@ -19,6 +19,21 @@ class NetworkIOViolation(AssertionError):
     pass
 
 
+# Loopback ports a test has declared reachable inside a transaction, with the reason.
+_ALLOWED_IN_TRANSACTION = {}
+
+
+@contextlib.contextmanager
+def allow_inside_transactions(port, reason):
+    """Let code reach 127.0.0.1:<port> inside a transaction. The one use: dj-stripe fetches
+    Stripe objects inside its per-event transaction (DESIGN.md §5), from the test's emulator."""
+    _ALLOWED_IN_TRANSACTION[port] = reason
+    try:
+        yield
+    finally:
+        _ALLOWED_IN_TRANSACTION.pop(port, None)
+
+
 def open_transaction_aliases():
     """Aliases of database connections inside an atomic block opened by the code under test."""
     return [
@@ -49,7 +64,8 @@ def guard_network():
 
     def check(address):
         aliases = open_transaction_aliases()
-        if aliases:
+        allowed = isinstance(address, tuple) and _is_loopback(address) and address[1] in _ALLOWED_IN_TRANSACTION
+        if aliases and not allowed:
             problem = f"network I/O to {address!r} inside an open transaction on {aliases}"
         elif not _is_loopback(address):
             problem = f"network I/O to non-loopback address {address!r} in a test"
@@ -66,10 +82,21 @@ def guard_network():
         check(address)
         return real_connect_ex(sock, address)
 
+    def getaddrinfo(host, port, *args, **kwargs):
+        # A name lookup for another host is the first step of reaching it (and is itself
+        # network I/O to a resolver).
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and not _is_loopback((name, port)):
+            check((name, port))
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    real_getaddrinfo = socket.getaddrinfo
     socket.socket.connect = connect
     socket.socket.connect_ex = connect_ex
+    socket.getaddrinfo = getaddrinfo
     try:
         yield violations
     finally:
         socket.socket.connect = real_connect
         socket.socket.connect_ex = real_connect_ex
+        socket.getaddrinfo = real_getaddrinfo

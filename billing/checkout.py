@@ -1,0 +1,139 @@
+"""Calls to Stripe on the creator's behalf: Checkout, the customer portal, cancel and resume.
+
+Every Stripe call runs outside any transaction (network I/O never holds database locks) with
+an Idempotency-Key, and what it returns is stored afterwards in a short durable transaction.
+"""
+
+import hashlib
+import time
+
+import stripe
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from djstripe.models import Customer, Session, Subscription
+from djstripe.settings import djstripe_settings
+
+from billing import stripe_sync
+from billing.models import Entitlement, EntitlementStatus, PlanCode
+from core.errors import Conflict, InvalidInput, UpstreamUnavailable
+from core.transactions import durable_service
+
+PAID_PLANS = (PlanCode.PRO, PlanCode.STUDIO)
+INTERVALS = ("month", "year")
+# A double click within this window reuses the first Checkout session (same Idempotency-Key).
+CHECKOUT_REUSE_SECONDS = 600
+
+
+def _api_key():
+    return djstripe_settings.get_default_api_key(livemode=settings.STRIPE_LIVE_MODE)
+
+
+def _stripe(call, **params):
+    """One Stripe call with our pinned API version; Stripe errors become a clean 502."""
+    try:
+        return call(api_key=_api_key(), stripe_version=settings.STRIPE_API_VERSION, **params)
+    except stripe.StripeError as exc:
+        raise UpstreamUnavailable() from exc
+
+
+def _absolute(name):
+    return f"{settings.SITE_URL}{reverse(name)}"
+
+
+def customer_for(user):
+    """The creator's Stripe customer, created once. dj-stripe derives the Idempotency-Key from
+    the user id (a stored IdempotencyKey row), so two racing requests get the same customer
+    from Stripe, and the unique customer id stores it once."""
+    try:
+        customer, _ = Customer.get_or_create(subscriber=user, livemode=settings.STRIPE_LIVE_MODE, api_key=_api_key())
+    except stripe.StripeError as exc:
+        raise UpstreamUnavailable() from exc
+    return customer
+
+
+def _checkout_key(user, plan_code, interval, client_key):
+    window = int(time.time() // CHECKOUT_REUSE_SECONDS)
+    raw = client_key or f"{window}"
+    return "checkout-" + hashlib.sha256(f"{user.pk}:{plan_code}:{interval}:{raw}".encode()).hexdigest()[:40]
+
+
+def checkout_start(*, user, plan_code, interval, idempotency_key=None):
+    """A Stripe Checkout session for a paid plan; returns its URL."""
+    errors = {}
+    if plan_code not in PAID_PLANS:
+        errors["plan"] = [f"Choose one of: {', '.join(PAID_PLANS)}."]
+    if interval not in INTERVALS:
+        errors["interval"] = [f"Choose one of: {', '.join(INTERVALS)}."]
+    if errors:
+        raise InvalidInput(fields=errors)
+    entitlement = Entitlement.objects.filter(user=user, source="stripe", status__in=[EntitlementStatus.ACTIVE, EntitlementStatus.TRIALING]).first()
+    if entitlement is not None and entitlement.current_period_end and entitlement.current_period_end > timezone.now():
+        raise Conflict("You already have a subscription: change or cancel it in the billing portal.", extra={"reason": "already_subscribed"})
+    customer = customer_for(user)
+    session = _stripe(
+        stripe.checkout.Session.create,
+        customer=customer.id,
+        mode="subscription",
+        line_items=[{"price": stripe_sync.price_for(plan_code, interval), "quantity": 1}],
+        success_url=_absolute("billing") + "?checkout=success",
+        cancel_url=_absolute("pricing"),
+        client_reference_id=str(user.pk),
+        metadata={"user_id": str(user.pk), "plan": plan_code, "interval": interval},
+        subscription_data={"metadata": {"user_id": str(user.pk), "plan": plan_code}},
+        idempotency_key=_checkout_key(user, plan_code, interval, idempotency_key),
+    )
+    _checkout_record(session=session)
+    return session["url"]
+
+
+@durable_service("billing.checkout_record")
+def _checkout_record(*, session):
+    Session.sync_from_stripe_data(session, api_key=_api_key())
+
+
+def portal_start(*, user):
+    """A Stripe customer-portal session (update card, invoices, change plan); returns its URL."""
+    customer = Customer.objects.filter(subscriber=user, livemode=settings.STRIPE_LIVE_MODE).first()
+    if customer is None:
+        raise Conflict("You have no billing account yet: choose a plan first.", extra={"reason": "no_billing_account"})
+    session = _stripe(stripe.billing_portal.Session.create, customer=customer.id, return_url=_absolute("billing"))
+    return session["url"]
+
+
+def _paid_subscription_id(user):
+    entitlement = Entitlement.objects.filter(user=user, source="stripe").exclude(stripe_subscription_id="").first()
+    if entitlement is None or entitlement.status not in (EntitlementStatus.ACTIVE, EntitlementStatus.TRIALING, EntitlementStatus.PAST_DUE):
+        raise Conflict("You have no active subscription.", extra={"reason": "no_subscription"})
+    return entitlement.stripe_subscription_id
+
+
+def subscription_set_cancel_at_period_end(*, user, cancel):
+    """Cancel at the end of the paid period (cancel=True) or undo that (resume)."""
+    subscription_id = _paid_subscription_id(user)
+    data = _stripe(
+        stripe.Subscription.modify,
+        id=subscription_id,
+        cancel_at_period_end=cancel,
+        idempotency_key=f"cancel-at-period-end-{subscription_id}-{int(cancel)}-{int(time.time() // 60)}",
+    )
+    return subscription_store(user=user, data=data)
+
+
+@durable_service("billing.subscription_store")
+def subscription_store(*, user, data):
+    """Store a subscription Stripe just returned and apply it to the entitlement."""
+    subscription = Subscription.sync_from_stripe_data(data, api_key=_api_key())
+    return stripe_sync.entitlement_apply_subscription(
+        user=user, subscription_id=subscription.id, data=subscription.stripe_data, event_created=timezone.now()
+    )
+
+
+def customer_resync(*, user):
+    """Ops: fetch the creator's subscriptions from Stripe and apply the newest (admin action)."""
+    customer = Customer.objects.filter(subscriber=user, livemode=settings.STRIPE_LIVE_MODE).first()
+    if customer is None:
+        raise Conflict("This creator has no Stripe customer.", extra={"reason": "no_billing_account"})
+    listing = _stripe(stripe.Subscription.list, customer=customer.id, status="all", limit=10)
+    subscriptions = sorted(listing["data"], key=lambda s: s["created"], reverse=True)
+    return subscription_store(user=user, data=subscriptions[0]) if subscriptions else None

@@ -1,0 +1,103 @@
+"""Stripe API objects for tests, shaped like API version 2026-05-27 (the one we pin), and a
+signer for webhook deliveries. The emulator serves the objects; events carry snapshots."""
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+
+from django.conf import settings
+
+_ids = itertools.count(1)
+
+
+def new_id(prefix):
+    return f"{prefix}_test{next(_ids):08d}"
+
+
+def customer(customer_id, user):
+    return {
+        "id": customer_id, "object": "customer", "livemode": False, "created": int(time.time()), "email": user.email,
+        "name": None, "description": None, "metadata": {"djstripe_subscriber": str(user.pk)}, "balance": 0,
+        "currency": "usd", "delinquent": False, "invoice_prefix": "CC", "default_source": None,
+        "invoice_settings": {"default_payment_method": None}, "preferred_locales": [], "deleted": False,
+    }
+
+
+def subscription(subscription_id, customer_id, plan="pro", interval="month", status="active",
+                 period_end=None, cancel_at_period_end=False):
+    now = int(time.time())
+    period_end = period_end or now + 30 * 86400
+    price = settings.STRIPE_PRICES[(plan, interval)]
+    return {
+        "id": subscription_id, "object": "subscription", "livemode": False, "created": now, "customer": customer_id,
+        "status": status, "cancel_at_period_end": cancel_at_period_end, "canceled_at": None if status != "canceled" else now,
+        "ended_at": None if status != "canceled" else now, "start_date": now, "billing_cycle_anchor": now,
+        "collection_method": "charge_automatically", "currency": "usd", "metadata": {}, "latest_invoice": None,
+        "default_payment_method": None, "discounts": [], "trial_end": None, "trial_start": None,
+        "items": {"object": "list", "has_more": False, "data": [{
+            "id": f"si_{subscription_id}", "object": "subscription_item", "created": now, "quantity": 1,
+            "subscription": subscription_id, "current_period_start": now - 86400, "current_period_end": period_end,
+            "metadata": {}, "price": {"id": price, "object": "price", "active": True, "currency": "usd",
+                                      "product": f"prod_{plan}", "recurring": {"interval": interval, "interval_count": 1},
+                                      "type": "recurring", "unit_amount": 999 if plan == "pro" else 2999},
+        }]},
+    }
+
+
+def invoice(invoice_id, customer_id, subscription_id, plan="pro", amount=999, status="paid"):
+    now = int(time.time())
+    price = settings.STRIPE_PRICES[(plan, "month")]
+    return {
+        "id": invoice_id, "object": "invoice", "livemode": False, "created": now, "customer": customer_id,
+        "status": status, "amount_due": amount, "amount_paid": amount if status == "paid" else 0, "amount_remaining": 0,
+        "currency": "usd", "number": f"CC-{invoice_id[-4:]}", "hosted_invoice_url": f"https://invoice.stripe.test/{invoice_id}",
+        "status_transitions": {"paid_at": now if status == "paid" else None, "finalized_at": now},
+        "parent": {"type": "subscription_details", "subscription_details": {"subscription": subscription_id, "metadata": {}}},
+        "lines": {"object": "list", "has_more": False, "data": [{
+            "id": f"il_{invoice_id}", "object": "line_item", "amount": amount, "currency": "usd", "quantity": 1,
+            "pricing": {"type": "price_details", "price_details": {"price": price, "product": f"prod_{plan}"}},
+        }]},
+        "metadata": {}, "attempt_count": 1, "billing_reason": "subscription_cycle", "collection_method": "charge_automatically",
+        "discounts": [], "total": amount, "subtotal": amount,
+    }
+
+
+def event(event_type, obj, created=None, event_id=None):
+    return {
+        "id": event_id or new_id("evt"), "object": "event", "api_version": settings.STRIPE_API_VERSION,
+        "created": created or int(time.time()), "livemode": False, "type": event_type, "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None}, "data": {"object": obj},
+    }
+
+
+def signature(secret, body, timestamp=None):
+    """Stripe-Signature: t=<unix time>,v1=HMAC-SHA256(secret, "<t>.<body>")."""
+    timestamp = int(timestamp or time.time())
+    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def encode(payload):
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def products_and_prices():
+    """The products and prices our Stripe account sells (price ids from settings)."""
+    now = int(time.time())
+    objects = []
+    for plan, name in (("pro", "Pro Creator"), ("studio", "Creator Studio")):
+        objects.append({"id": f"prod_{plan}", "object": "product", "active": True, "name": name, "created": now,
+                        "description": None, "metadata": {}, "type": "service", "livemode": False, "default_price": None,
+                        "images": [], "marketing_features": [], "package_dimensions": None, "shippable": None,
+                        "statement_descriptor": None, "tax_code": None, "unit_label": None, "url": None, "updated": now})
+        for interval, amount in (("month", 999 if plan == "pro" else 2999), ("year", 9996 if plan == "pro" else 29988)):
+            objects.append({"id": settings.STRIPE_PRICES[(plan, interval)], "object": "price", "active": True,
+                            "currency": "usd", "product": f"prod_{plan}", "unit_amount": amount, "unit_amount_decimal": str(amount),
+                            "recurring": {"interval": interval, "interval_count": 1, "usage_type": "licensed", "aggregate_usage": None,
+                                          "trial_period_days": None, "meter": None},
+                            "type": "recurring", "billing_scheme": "per_unit", "livemode": False, "created": now,
+                            "metadata": {}, "nickname": None, "lookup_key": None, "tax_behavior": "unspecified",
+                            "tiers_mode": None, "transform_quantity": None})
+    return objects

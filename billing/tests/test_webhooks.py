@@ -1,0 +1,142 @@
+import datetime
+
+import pytest
+from djstripe.models import Event, WebhookEventTrigger
+
+from accounts.tests.factories import CreatorFactory
+from billing import checkout
+from billing.models import Entitlement, Payment
+from billing.selectors import plan_for
+from billing.tests import stripe_objects as so
+
+
+@pytest.fixture
+def creator(catalogue):
+    return CreatorFactory(email="payer@example.com")
+
+
+@pytest.fixture
+def customer_id(creator, emulator):
+    """The creator's Stripe customer, created the way checkout creates it."""
+    return checkout.customer_for(creator).id
+
+
+def _subscribe(emulator, deliver, customer_id, **fields):
+    sub = emulator.put(so.subscription(so.new_id("sub"), customer_id, **fields))
+    response = deliver(so.event("customer.subscription.created", sub))
+    return sub, response
+
+
+@pytest.mark.django_db
+def test_a_signed_subscription_event_grants_the_plan(creator, customer_id, emulator, deliver):
+    sub, response = _subscribe(emulator, deliver, customer_id, plan="studio")
+
+    assert response.status_code == 200, response.content
+    entitlement = Entitlement.objects.get(user=creator)
+    assert (entitlement.plan_id, entitlement.status, entitlement.source) == ("studio", "active", "stripe")
+    assert entitlement.stripe_subscription_id == sub["id"]
+    assert entitlement.current_period_end > datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=29)
+    assert plan_for(creator).code == "studio"
+    assert emulator.calls("GET", f"/v1/subscriptions/{sub['id']}")  # dj-stripe re-read the current state
+
+
+def _no_billing_rows(creator):
+    return not Entitlement.objects.filter(user=creator).exists() and not Payment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_delivery_without_a_signature_is_400_and_not_stored(creator, customer_id, emulator, deliver):
+    sub = emulator.put(so.subscription(so.new_id("sub"), customer_id))
+    response = deliver(so.event("customer.subscription.created", sub), signed=False)
+    assert response.status_code == 400 and _no_billing_rows(creator)
+    assert not WebhookEventTrigger.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["wrong secret", "301 seconds old"])
+def test_a_badly_signed_delivery_is_400_recorded_and_changes_nothing(creator, customer_id, emulator, deliver, how):
+    sub = emulator.put(so.subscription(so.new_id("sub"), customer_id))
+    kwargs = {"secret": "whsec_forged"} if how == "wrong secret" else {"timestamp": datetime.datetime.now().timestamp() - 301}
+
+    response = deliver(so.event("customer.subscription.created", sub), **kwargs)
+
+    assert response.status_code == 400 and _no_billing_rows(creator)
+    trigger = WebhookEventTrigger.objects.get()
+    assert trigger.valid is False and trigger.processed is False and not Event.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_signature_299_seconds_old_is_accepted(creator, customer_id, emulator, deliver):
+    sub = emulator.put(so.subscription(so.new_id("sub"), customer_id))
+    response = deliver(so.event("customer.subscription.created", sub), timestamp=datetime.datetime.now().timestamp() - 299)
+    assert response.status_code == 200 and Entitlement.objects.get(user=creator).plan_id == "pro"
+
+
+@pytest.mark.django_db
+def test_the_same_event_delivered_twice_takes_effect_once(creator, customer_id, emulator, deliver, django_capture_on_commit_callbacks):
+    sub = emulator.put(so.subscription(so.new_id("sub"), customer_id))
+    inv = emulator.put(so.invoice(so.new_id("in"), customer_id, sub["id"]))
+    paid = so.event("invoice.paid", inv)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        first, second = deliver(paid), deliver(paid)
+
+    assert first.status_code == second.status_code == 200
+    payment = Payment.objects.get()
+    assert (payment.user, payment.amount_cents, payment.currency, payment.plan_id) == (creator, 999, "usd", "pro")
+    assert payment.stripe_invoice_id == inv["id"] and payment.hosted_invoice_url.endswith(inv["id"])
+    assert len(callbacks) == 1  # one receipt email job
+    assert WebhookEventTrigger.objects.count() == 2 and Event.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_subscription_updated_before_created_ends_right(creator, customer_id, emulator, deliver):
+    now = int(datetime.datetime.now().timestamp())
+    sub = emulator.put(so.subscription(so.new_id("sub"), customer_id, plan="studio"))
+
+    deliver(so.event("customer.subscription.updated", sub, created=now))
+    deliver(so.event("customer.subscription.created", {**sub, "status": "incomplete"}, created=now - 5))
+
+    entitlement = Entitlement.objects.get(user=creator)
+    assert (entitlement.plan_id, entitlement.status) == ("studio", "active")
+
+
+@pytest.mark.django_db
+def test_a_late_update_after_deletion_does_not_resurrect_the_plan(creator, customer_id, emulator, deliver, django_capture_on_commit_callbacks):
+    now = int(datetime.datetime.now().timestamp())
+    sub = emulator.put(so.subscription(so.new_id("sub"), customer_id))
+    deliver(so.event("customer.subscription.created", sub, created=now - 60))
+    active_snapshot = dict(sub)
+    canceled = emulator.put({**sub, "status": "canceled", "ended_at": now})
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        deliver(so.event("customer.subscription.deleted", canceled, created=now))
+    deliver(so.event("customer.subscription.updated", active_snapshot, created=now - 30))  # late, stale
+
+    entitlement = Entitlement.objects.get(user=creator)
+    assert entitlement.status == "canceled" and plan_for(creator).code == "free"
+    assert len(callbacks) == 1  # the "plan ended" email
+
+
+@pytest.mark.django_db
+def test_an_event_for_a_customer_we_do_not_know_is_accepted_and_ignored(creator, emulator, deliver):
+    emulator.put(so.customer("cus_stranger", creator) | {"metadata": {}})
+    sub = emulator.put(so.subscription(so.new_id("sub"), "cus_stranger"))
+    response = deliver(so.event("customer.subscription.created", sub))
+    assert response.status_code == 200 and not Entitlement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_failed_payment_keeps_access_until_the_period_ends_and_emails_once(creator, customer_id, emulator, deliver, django_capture_on_commit_callbacks):
+    sub, _ = _subscribe(emulator, deliver, customer_id)
+    failed = emulator.put(so.invoice(so.new_id("in"), customer_id, sub["id"], status="open"))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        event = so.event("invoice.payment_failed", failed)
+        deliver(event)
+        deliver(event)
+
+    entitlement = Entitlement.objects.get(user=creator)
+    assert entitlement.status == "past_due" and plan_for(creator).code == "pro"
+    assert plan_for(creator, now=entitlement.current_period_end + datetime.timedelta(seconds=1)).code == "free"
+    assert len(callbacks) == 1
