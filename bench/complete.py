@@ -12,42 +12,17 @@ completion. Prints requests/s, p50/p99 and the ratios, plus exact queries per re
 """
 
 import argparse
-import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from statistics import median
 from pathlib import Path
+from statistics import median
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import ROOT, configure, gunicorn, recreate_database, wrk  # noqa: E402
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/creatorcompass_bench"
-
-
-def configure(database_url):
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.settings", DATABASE_URL=database_url, DEBUG="false",
-        SECRET_KEY="bench-secret-key-not-for-production-0123456789abcdef", ALLOWED_HOSTS="127.0.0.1,testserver",
-        SECURE_SSL_REDIRECT="false", SECURE_HSTS_SECONDS="0", LOG_LEVEL="WARNING", SLOW_TRANSACTION_MS="100000",
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def recreate_database(database_url):
-    import psycopg
-
-    name = database_url.rsplit("/", 1)[1]
-    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def make_creators(count, label):
@@ -66,35 +41,6 @@ def make_creators(count, label):
         tokens.append(Token.objects.create(user=user).key)
     task_ids = list(RoadmapTask.objects.filter(platform="youtube").order_by("day", "order").values_list("id", flat=True))
     return [(token, task_id) for task_id in task_ids for token in tokens]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(base):
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("gunicorn did not become ready")
-
-
-def wrk(url, seconds, connections, script, *script_args):
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url]
-    if script_args:
-        command += ["--", *map(str, script_args)]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    if run.returncode != 0:
-        raise SystemExit(f"wrk failed: {run.stdout}{run.stderr}")
-    output = run.stdout
-    return json.loads(next(line for line in output.splitlines() if line.startswith("BENCH ")).removeprefix("BENCH "))
 
 
 def queries_per_request(path, token):
@@ -144,15 +90,7 @@ def main():
             files[name, r].write_text("".join(f"{token} {task}\n" for token, task in pairs[r * chunk:(r + 1) * chunk]))
     per_round_pairs = len(reference_pairs) // args.rounds
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "creatorcompass.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
-         "--access-logfile", "/dev/null", "--error-logfile", str(workdir / "gunicorn.log")],
-        cwd=ROOT, env=os.environ.copy(), start_new_session=True,
-    )
-    try:
-        wait_ready(base)
+    with gunicorn(args.workers, workdir / "gunicorn.log") as base:
         wrk(f"{base}/bench/bare", 2, args.connections, ROOT / "bench/get_bare.lua")  # warm-up
         rounds = []
         for r in range(args.rounds):
@@ -163,9 +101,6 @@ def main():
                 "completion": wrk(f"{base}/", args.seconds, args.connections, ROOT / "bench/post_pairs.lua",
                                   files["completion", r], 2, "/api/v1/tasks/"),
             })
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
 
     from tasks.models import TaskCompletion
 
