@@ -26,7 +26,10 @@ CHECKOUT_REUSE_SECONDS = 600
 
 
 def _api_key():
-    return djstripe_settings.get_default_api_key(livemode=settings.STRIPE_LIVE_MODE)
+    key = djstripe_settings.get_default_api_key(livemode=settings.STRIPE_LIVE_MODE)
+    if not key:
+        raise UpstreamUnavailable("Payments are not set up on this server yet (no Stripe API key).")
+    return key
 
 
 def _stripe(call, **params):

@@ -116,3 +116,11 @@ def test_pricing_and_billing_pages(creator, emulator, deliver):
     html = client.get("/billing/").content.decode()
     assert "Your plan: Pro Creator" in html and "renews on" in html and "9.99 USD" in html
     assert "Cancel at period end" in html and "Manage billing" in html
+
+
+@pytest.mark.django_db
+def test_without_a_stripe_key_checkout_says_payments_are_not_set_up(creator, settings, emulator):
+    settings.STRIPE_TEST_SECRET_KEY = ""
+    response = api_client_for(creator).post("/api/v1/billing/checkout", {"plan": "pro"}, format="json")
+    assert response.status_code == 502 and "not set up" in response.json()["error"]["message"]
+    assert emulator.requests == []
