@@ -5,5 +5,4 @@ from accounts import api
 urlpatterns = [
     path("auth/signup", api.SignupApi.as_view(), name="api_signup"),
     path("auth/token", api.TokenApi.as_view(), name="api_token"),
-    path("me", api.MeApi.as_view(), name="api_me"),
 ]

@@ -32,3 +32,10 @@ def roadmap_day_today(*, enrollment, profile, now=None):
     """Day N of the roadmap today: day 1 is the enrollment's start date, in the creator's
     time zone. May be above 90 (the roadmap is finished) but never below 1."""
     return max((local_today(profile=profile, now=now) - enrollment.started_on).days + 1, 1)
+
+
+def platforms_followed(*, user):
+    """The platforms whose roadmaps the creator follows, main one first. One query."""
+    main = user.profile.platform
+    platforms = list(Enrollment.objects.filter(user=user).order_by("created_at").values_list("platform", flat=True))
+    return sorted(platforms, key=lambda platform: platform != main)

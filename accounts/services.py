@@ -226,3 +226,24 @@ def enrollment_move_to(*, enrollment, phase, week):
     if moved:
         enrollment.current_phase, enrollment.current_week = phase, week
     return bool(moved)
+
+
+def enrollment_create(*, user, platform, started_on):
+    """Follow another platform's roadmap from `started_on` (day 1, the creator's local date).
+    The unique (user, platform) constraint is the last word: a duplicate raises IntegrityError
+    (the caller's transaction rolls back and it re-reads). Call inside a transaction, after
+    checking under the stats lock that the creator does not follow it yet."""
+    errors = {}
+    _check_platform(platform, errors)
+    _raise_if(errors)
+    return Enrollment.objects.create(user=user, platform=platform, started_on=started_on)
+
+
+def enrollment_delete(*, user, platform):
+    """Stop following a platform's roadmap. The main platform (chosen at signup, the profile's)
+    is never deleted. Returns whether an enrollment was deleted (False: none, or the main one);
+    a racing second call deletes nothing. Call inside a transaction."""
+    deleted, _ = (
+        Enrollment.objects.filter(user=user, platform=platform).exclude(platform=user.profile.platform).delete()
+    )
+    return bool(deleted)

@@ -4,6 +4,7 @@ summary line (bench/summary.lua)."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -80,3 +81,21 @@ def gunicorn(workers, log_path, extra_env=None):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def prepare(default_database_url, **environment):
+    """Everything a bench run starts with: wrk present, a fresh PostgreSQL database
+    (BENCH_DATABASE_URL or the default), Django configured, migrated, content loaded and static
+    files collected. Returns the database URL."""
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    database_url = os.environ.get("BENCH_DATABASE_URL", default_database_url)
+    recreate_database(database_url)
+    os.environ.update(environment)
+    configure(database_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("load_content", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
+    return database_url

@@ -12,8 +12,6 @@ completion. Prints requests/s, p50/p99 and the ratios, plus exact queries per re
 """
 
 import argparse
-import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +19,7 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, configure, gunicorn, recreate_database, wrk  # noqa: E402
+from bench.common import ROOT, gunicorn, prepare, wrk  # noqa: E402
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/creatorcompass_bench"
 
 
@@ -62,16 +60,7 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--creators", type=int, default=200, help="per POST endpoint; each has 96 fresh tasks")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install wrk")
-    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    recreate_database(database_url)
-    configure(database_url)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("load_content", verbosity=0)
-    call_command("collectstatic", "--noinput", verbosity=0)
+    prepare(DEFAULT_URL)
     print(f"creating {2 * args.creators + 2} creators ...", flush=True)
     reference_pairs = make_creators(args.creators, "ref")
     product_pairs = make_creators(args.creators, "api")

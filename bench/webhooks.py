@@ -10,8 +10,6 @@ per delivery, and checks that exactly one Payment exists per unique event.
 """
 
 import argparse
-import os
-import shutil
 import sys
 import tempfile
 import uuid
@@ -19,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, configure, gunicorn, recreate_database, wrk  # noqa: E402
+from bench.common import ROOT, gunicorn, prepare, wrk  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/creatorcompass_bench_webhooks"
 SECRET = "whsec_bench_creatorcompass"
@@ -32,14 +30,8 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--events", type=int, default=6000, help="unique events prepared (each used once)")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install wrk")
-    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    recreate_database(database_url)
-    os.environ["STRIPE_TEST_SECRET_KEY"] = "sk_test_" + "benchmark" * 3
-    configure(database_url)
+    prepare(DEFAULT_URL, STRIPE_TEST_SECRET_KEY="sk_test_" + "benchmark" * 3)
     import stripe
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -51,8 +43,6 @@ def main():
     from billing.testing.stripe_emulator import StripeEmulator
     from billing.tests import stripe_objects as so
 
-    call_command("migrate", verbosity=0)
-    call_command("load_content", verbosity=0)
     emulator = StripeEmulator().start()
     stripe.api_base = emulator.url
     for obj in so.products_and_prices():

@@ -31,6 +31,15 @@ def plan_for(user, *, now=None):
     return Plan.objects.get(code=code)
 
 
+def plan_code_locked(*, user_id, now=None):
+    """The creator's plan code, read under a lock on their entitlement row so that a plan
+    change cannot interleave with what the caller decides from it. No row (free) locks
+    nothing. One query. Call inside a transaction, after any stats lock (lock order: stats →
+    entitlement → usage)."""
+    entitlement = Entitlement.objects.select_for_update(no_key=True).filter(user_id=user_id).first()
+    return plan_code_effective(entitlement, now=now)
+
+
 def plans_all():
     return list(Plan.objects.all())
 

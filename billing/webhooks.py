@@ -6,10 +6,12 @@ one transaction; these handlers run inside that same transaction, after dj-strip
 
 import logging
 
+from djstripe import signals as djstripe_signals
 from djstripe.event_handlers import djstripe_receiver
 from djstripe.models import Customer, Subscription
 
 from billing import stripe_sync
+from core.metrics import WEBHOOK_EVENTS
 
 logger = logging.getLogger("creatorcompass.billing")
 
@@ -76,3 +78,25 @@ def _invoice_subscription(invoice):
     """The subscription an invoice bills (moved under `parent` in the 2025 API versions)."""
     parent = (invoice.get("parent") or {}).get("subscription_details") or {}
     return parent.get("subscription") or invoice.get("subscription")
+
+
+def _count(instance, outcome):
+    WEBHOOK_EVENTS.labels(instance.json_body.get("type", "unknown"), outcome).inc()
+
+
+def _on_validated(sender, instance, valid, **kwargs):
+    if not valid:
+        _count(instance, "invalid")
+
+
+def _on_processed(sender, instance, **kwargs):
+    _count(instance, "processed")
+
+
+def _on_failed(sender, instance, **kwargs):
+    _count(instance, "failed")
+
+
+djstripe_signals.webhook_post_validate.connect(_on_validated, dispatch_uid="billing.metrics.validated")
+djstripe_signals.webhook_post_process.connect(_on_processed, dispatch_uid="billing.metrics.processed")
+djstripe_signals.webhook_processing_error.connect(_on_failed, dispatch_uid="billing.metrics.failed")

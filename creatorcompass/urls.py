@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
 from core.api import api_not_found
+from core.metrics import metrics_view
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -20,6 +21,7 @@ api_v1 = [
 urlpatterns = [
     path("", core_views.landing, name="landing"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),

@@ -1,14 +1,19 @@
-"""Tasks' JSON API: the roadmap and completing a task."""
+"""Tasks' JSON API: the roadmap, completing a task, and the metered actions (ideas, exports,
+following other platforms)."""
 
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import StatsOutput
+from accounts.catalog import Platform
 from core.api import validated
 from milestones.api import AchievementOutput, CelebrationOutput
-from tasks import selectors, services
+from tasks import enrollments, exports, ideas, selectors, services
 
 
 class TaskOutput(serializers.Serializer):
@@ -91,3 +96,114 @@ class TaskCompleteApi(APIView):
         return Response(
             CompletionOutput(result).data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         )
+
+
+# --- metered actions: ideas, exports, enrollments ------------------------------------------
+
+class IdeaOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    notes = serializers.CharField()
+    task = serializers.IntegerField(source="task_id", allow_null=True)
+    task_title = serializers.CharField(source="task.title", allow_null=True, default=None)
+    task_day = serializers.IntegerField(source="task.day", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class IdeasApi(APIView):
+    class IdeaCreateInput(serializers.Serializer):
+        title = serializers.CharField(max_length=ideas.TITLE_MAX)
+        notes = serializers.CharField(max_length=ideas.NOTES_MAX, required=False, allow_blank=True, default="")
+        task = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="A task id of a roadmap you follow.")
+
+    @extend_schema(responses={200: IdeaOutput(many=True)})
+    def get(self, request):
+        return Response(IdeaOutput(selectors.ideas_of(user=request.user), many=True).data)
+
+    @extend_schema(request=IdeaCreateInput, responses={201: IdeaOutput})
+    def post(self, request):
+        data = validated(self.IdeaCreateInput, request.data)
+        idea = ideas.idea_create(user=request.user, title=data["title"], notes=data["notes"], task_id=data["task"])
+        return Response(IdeaOutput(idea).data, status=status.HTTP_201_CREATED)
+
+
+class IdeaApi(APIView):
+    class IdeaPatchInput(serializers.Serializer):
+        title = serializers.CharField(max_length=ideas.TITLE_MAX, required=False)
+        notes = serializers.CharField(max_length=ideas.NOTES_MAX, required=False, allow_blank=True)
+        task = serializers.IntegerField(required=False, allow_null=True, help_text="null detaches the idea.")
+
+    @extend_schema(request=IdeaPatchInput, responses={200: IdeaOutput})
+    def patch(self, request, idea_id):
+        data = validated(self.IdeaPatchInput, request.data)
+        if "task" in data:
+            data["task_id"] = data.pop("task")
+        idea = ideas.idea_update(user=request.user, idea_id=idea_id, **data)
+        return Response(IdeaOutput(idea).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, idea_id):
+        ideas.idea_delete(user=request.user, idea_id=idea_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AnyAcceptNegotiation(DefaultContentNegotiation):
+    """The export answers a file whatever the client accepts (text/calendar, text/csv, */*):
+    no 406; errors stay JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def export_response(export):
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ExportsApi(APIView):
+    content_negotiation_class = AnyAcceptNegotiation
+
+    class ExportInput(serializers.Serializer):
+        format = serializers.ChoiceField(choices=exports.FORMATS, help_text="ics: iCalendar, one all-day event per task; csv: progress.")
+        platform = serializers.CharField(max_length=16, required=False, help_text="A platform you follow (default: your main one).")
+
+    @extend_schema(
+        request=ExportInput,
+        responses={(200, "text/calendar"): OpenApiTypes.BINARY, (200, "text/csv"): OpenApiTypes.BINARY},
+        description="The file, as an attachment. Metered: exports per month on your plan (429 limit_reached).",
+    )
+    def post(self, request):
+        data = validated(self.ExportInput, request.data)
+        export = exports.roadmap_export(user=request.user, fmt=data["format"], platform=data.get("platform"))
+        return export_response(export)
+
+
+class EnrollmentOutput(serializers.Serializer):
+    platform = serializers.CharField()
+    started_on = serializers.DateField()
+    phase = serializers.IntegerField(source="current_phase")
+    week = serializers.IntegerField(source="current_week")
+
+
+class EnrollmentsApi(APIView):
+    class EnrollInput(serializers.Serializer):
+        platform = serializers.CharField(max_length=16, help_text=f"One of {', '.join(Platform.values)}.")
+
+    @extend_schema(request=EnrollInput, responses={201: EnrollmentOutput, 200: EnrollmentOutput})
+    def post(self, request):
+        data = validated(self.EnrollInput, request.data)
+        result = enrollments.platform_enroll(user=request.user, platform=data["platform"])
+        return Response(
+            EnrollmentOutput(result.enrollment).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class EnrollmentApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, platform):
+        enrollments.platform_leave(user=request.user, platform=platform)
+        return Response(status=status.HTTP_204_NO_CONTENT)

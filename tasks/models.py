@@ -79,3 +79,23 @@ class TaskCompletion(models.Model):
 
     def __str__(self):
         return f"{self.user_id} completed {self.task_id}"
+
+
+class ContentIdea(models.Model):
+    """A content idea a creator saved, optionally attached to a roadmap task. Saving one is
+    metered (usage feature `ideas`); editing and deleting are not."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="content_ideas")
+    task = models.ForeignKey(RoadmapTask, on_delete=models.SET_NULL, null=True, blank=True, related_name="ideas")
+    title = models.CharField(max_length=120)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="tasks_idea_user_recent")]
+        constraints = [models.CheckConstraint(condition=~Q(title=""), name="tasks_idea_title_not_blank")]
+
+    def __str__(self):
+        return self.title

@@ -8,7 +8,7 @@ from django.db.models import Count, FilteredRelation, Q
 from accounts import selectors as account_selectors
 from billing.selectors import plan_for
 from core.errors import NotFound
-from tasks.models import PHASES, ROADMAP_DAYS, RoadmapTask, TaskCompletion
+from tasks.models import PHASES, ROADMAP_DAYS, ContentIdea, RoadmapTask, TaskCompletion
 
 HEATMAP_WEEKS = 13
 
@@ -130,3 +130,16 @@ def activity_calendar(*, user, today, weeks=HEATMAP_WEEKS):
     )
     cells = [(start + datetime.timedelta(days=i), counts.get(start + datetime.timedelta(days=i), 0)) for i in range(7 * weeks)]
     return [cells[i : i + 7] for i in range(0, len(cells), 7)]
+
+
+def ideas_of(*, user):
+    """The creator's content ideas, newest first, with their tasks. One query."""
+    return list(ContentIdea.objects.filter(user=user).select_related("task").order_by("-created_at", "-id"))
+
+
+def idea_get(*, user, idea_id):
+    """One of the creator's ideas (NotFound for anyone else's)."""
+    idea = ContentIdea.objects.filter(user=user, pk=idea_id).select_related("task").first()
+    if idea is None:
+        raise NotFound("No such idea.")
+    return idea

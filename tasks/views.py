@@ -1,15 +1,25 @@
-"""Tasks' pages: dashboard, roadmap, completing a task without a full page reload (htmx)."""
+"""Tasks' pages: dashboard, roadmap, completing a task without a full page reload (htmx),
+exporting the roadmap, following and leaving other platforms."""
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from accounts.catalog import Platform
 from accounts.selectors import creator_get, enrollments_of, local_today
-from core.errors import DomainError
+from core.errors import DomainError, LimitReached
 from core.htmx import is_htmx
 from milestones.selectors import celebrations_pending
-from tasks import selectors, services
+from tasks import enrollments, exports, selectors, services
+from tasks.api import export_response
 from tasks.models import PHASES
+from usage.models import Feature
+from usage.selectors import usage_for
 
 
 def _creator_or_redirect(request):
@@ -36,6 +46,7 @@ def dashboard(request):
             "today": roadmap.today_day,
             "calendar": selectors.activity_calendar(user=user, today=local_today(profile=user.profile)),
             "celebrations": celebrations_pending(user=user),
+            "usage": usage_for(user),
         },
     )
 
@@ -54,11 +65,91 @@ def roadmap(request):
     for day in roadmap.days:
         weeks_by_phase.setdefault(day.phase, {}).setdefault(day.week, []).append(day)
     phases = [(phase, PHASES[phase], weeks) for phase, weeks in weeks_by_phase.items()]
+    followed = enrollments_of(user=user)
+    platforms = [
+        {
+            "value": value,
+            "label": label,
+            "followed": value in {e.platform for e in followed},
+            "main": value == user.profile.platform,
+            "current": value == roadmap.platform,
+        }
+        for value, label in Platform.choices
+    ]
     return render(
         request,
         "tasks/roadmap.html",
-        {"creator": user, "roadmap": roadmap, "phases": phases, "enrollments": enrollments_of(user=user)},
+        {
+            "creator": user,
+            "roadmap": roadmap,
+            "phases": phases,
+            "enrollments": followed,
+            "platforms": platforms,
+            "usage": usage_for(user, features=[Feature.PLATFORMS, Feature.EXPORTS]),
+        },
     )
+
+
+def limit_message(exc):
+    """The text of a refusal, with the upgrade link when it is the plan's limit."""
+    if isinstance(exc, LimitReached):
+        return format_html('{} <a href="{}">See plans</a>', exc.message, reverse("pricing"))
+    return exc.message
+
+
+def _roadmap_url(platform=None):
+    url = reverse("roadmap")
+    return f"{url}?{urlencode({'platform': platform})}" if platform else url
+
+
+@login_required
+@require_POST
+def roadmap_export(request):
+    """Download the roadmap as .ics or .csv (a form post: the browser saves the file). A refusal
+    goes back to the roadmap with the message."""
+    user, elsewhere = _creator_or_redirect(request)
+    if elsewhere:
+        return elsewhere
+    platform = request.POST.get("platform") or None
+    try:
+        export = exports.roadmap_export(user=user, fmt=request.POST.get("format", ""), platform=platform)
+    except DomainError as exc:
+        messages.error(request, limit_message(exc))
+        return redirect(_roadmap_url(platform))
+    return export_response(export)
+
+
+@login_required
+@require_POST
+def platform_enroll(request):
+    user, elsewhere = _creator_or_redirect(request)
+    if elsewhere:
+        return elsewhere
+    platform = request.POST.get("platform", "")
+    try:
+        result = enrollments.platform_enroll(user=user, platform=platform)
+    except DomainError as exc:
+        messages.error(request, limit_message(exc))
+        return redirect("roadmap")
+    if result.created:
+        messages.success(request, f"You now follow the {result.enrollment.get_platform_display()} roadmap: day 1 is today.")
+    return redirect(_roadmap_url(platform))
+
+
+@login_required
+@require_POST
+def platform_leave(request):
+    user, elsewhere = _creator_or_redirect(request)
+    if elsewhere:
+        return elsewhere
+    platform = request.POST.get("platform", "")
+    try:
+        enrollments.platform_leave(user=user, platform=platform)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"You left the {Platform(platform).label} roadmap; its slot is free again.")
+    return redirect("roadmap")
 
 
 @login_required

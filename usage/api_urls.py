@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-# Usage JSON API routes (issue 5).
-urlpatterns = []
+from usage import api
+
+urlpatterns = [
+    path("me", api.MeWithPlanApi.as_view(), name="api_me"),
+    path("usage", api.UsageApi.as_view(), name="api_usage"),
+]

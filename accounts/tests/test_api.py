@@ -8,7 +8,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD, CreatorFactory, signup_pa
 
 
 @pytest.fixture
-def api():
+def api(catalogue):
     return APIClient()
 
 

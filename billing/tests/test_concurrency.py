@@ -1,40 +1,16 @@
 """Duplicate deliveries and racing checkouts on PostgreSQL, with real threads."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 from djstripe.models import Customer, Event
 
 from accounts.tests.factories import CreatorFactory
+from core.testing.concurrency import race
 from billing import checkout
 from billing.models import Payment
 from billing.tests import stripe_objects as so
 from core.testing.api import api_client_for
 from django_tasks_db.models import DBTaskResult
-
-
-def race(n, work):
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=15)
-            results[i] = work(i)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    return results
 
 
 @pytest.mark.postgres

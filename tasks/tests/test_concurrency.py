@@ -1,42 +1,17 @@
 """Real threads racing on PostgreSQL: exactly once under concurrency."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import CreatorStats, Enrollment
 from accounts.tests.factories import CreatorFactory
+from core.testing.concurrency import race
 from milestones.models import Celebration, MilestoneAchievement
 from milestones.services import celebration_seen
 from tasks.models import TaskCompletion
-
-
-def race(n, work):
-    """Run work(i) in n threads released together by a barrier; return their results."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-    errors = []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=15)
-            results[i] = work(i)
-        except Exception as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    return results
 
 
 @pytest.fixture

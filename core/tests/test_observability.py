@@ -1,0 +1,95 @@
+import json
+import logging
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+
+from core.logs import JsonFormatter, RequestIdFilter, request_id_var
+from core.metrics import REQUESTS
+
+
+def _scrape(client=None, **extra):
+    return (client or Client()).get("/metrics", **extra)
+
+
+@pytest.mark.django_db
+def test_metrics_are_served_to_allowed_networks_and_token_holders_only(settings):
+    settings.METRICS_TOKEN = "s3cret-scrape-token"
+
+    local = _scrape()
+    outside = _scrape(REMOTE_ADDR="203.0.113.9")
+    with_token = _scrape(REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer s3cret-scrape-token")
+    wrong_token = _scrape(REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer nope")
+
+    assert local.status_code == with_token.status_code == 200
+    assert outside.status_code == wrong_token.status_code == 403
+    assert b"creatorcompass_transaction_seconds" in local.content
+
+
+@pytest.mark.django_db
+def test_requests_are_counted_by_route_and_carry_a_request_id():
+    before = REQUESTS.labels("healthz", "GET", "200")._value.get()
+
+    response = Client().get("/healthz", HTTP_X_REQUEST_ID="abc-123")
+
+    assert response["X-Request-ID"] == "abc-123"
+    assert REQUESTS.labels("healthz", "GET", "200")._value.get() == before + 1
+    assert len(Client().get("/healthz")["X-Request-ID"]) == 32
+
+
+def test_json_log_lines_carry_the_request_id():
+    record = logging.makeLogRecord({"name": "creatorcompass.test", "levelname": "WARNING", "msg": "slow %s", "args": ("thing",)})
+    token = request_id_var.set("req-42")
+    try:
+        RequestIdFilter().filter(record)
+    finally:
+        request_id_var.reset(token)
+
+    line = json.loads(JsonFormatter().format(record))
+
+    assert line["message"] == "slow thing" and line["request_id"] == "req-42" and line["level"] == "WARNING"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_timeout_is_a_clean_503_with_retry_after_and_writes_nothing(roadmap):
+    import datetime
+
+    from accounts.models import CreatorStats, Enrollment
+    from accounts.tests.factories import CreatorFactory
+    from core.testing.api import api_client_for
+    from tasks.models import TaskCompletion
+
+    creator = CreatorFactory()
+    Enrollment.objects.filter(user=creator).update(started_on=datetime.date.today())
+    api = api_client_for(creator)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_stats_lock():
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("BEGIN")
+                cursor.execute("SELECT 1 FROM accounts_creatorstats WHERE user_id = %s FOR UPDATE", [creator.pk])
+                locked.set()
+                release.wait(10)
+                cursor.execute("ROLLBACK")
+        finally:
+            other.close()
+
+    holder = threading.Thread(target=hold_the_stats_lock)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+        response = api.post(f"/api/v1/tasks/{roadmap[1].pk}/complete")
+    finally:
+        release.set()
+        holder.join()
+
+    assert response.status_code == 503 and response["Retry-After"] == "2"
+    assert response.json()["error"]["code"] == "busy"
+    assert not TaskCompletion.objects.exists() and CreatorStats.objects.get(user=creator).points == 0

@@ -1,0 +1,135 @@
+"""The ideas page: list, add (metered), edit and delete content ideas, with htmx fragments and
+plain form posts that work without JavaScript."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.catalog import Platform
+from accounts.selectors import creator_get, platforms_followed
+from core.errors import DomainError, LimitReached, NotFound
+from core.htmx import is_htmx
+from tasks import ideas as idea_services
+from tasks import selectors
+from tasks.models import RoadmapTask
+from tasks.views import _creator_or_redirect, limit_message
+from usage.models import Feature
+from usage.selectors import usage_for
+
+
+def _task_choices(user):
+    """Tasks of the roadmaps the creator follows, grouped by platform, for the task picker."""
+    platforms = platforms_followed(user=user)
+    tasks = RoadmapTask.objects.filter(platform__in=platforms, is_active=True).order_by("day", "order")
+    groups = {platform: [] for platform in platforms}
+    for task in tasks.only("id", "platform", "day", "title"):
+        groups[task.platform].append(task)
+    return [(Platform(platform).label, items) for platform, items in groups.items()]
+
+
+def _task_id(value):
+    return int(value) if value and value.isdigit() else None
+
+
+def _form_values(request):
+    return {
+        "title": request.POST.get("title", ""),
+        "notes": request.POST.get("notes", ""),
+        "task_id": _task_id(request.POST.get("task")),
+    }
+
+
+def _own_idea(user, idea_id):
+    try:
+        return selectors.idea_get(user=user, idea_id=idea_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc  # someone else's idea is not found, not forbidden
+
+
+def _error_fragment(request, user, exc):
+    """htmx: the refusal or the field errors go next to the form (HX-Retarget), the meters are
+    refreshed out of band."""
+    response = render(
+        request,
+        "tasks/_idea_error.html",
+        {"error": exc, "limit": isinstance(exc, LimitReached), "usage": usage_for(user, features=[Feature.IDEAS])},
+    )
+    response["HX-Retarget"] = "#idea-form-error"
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ideas(request):
+    user, elsewhere = _creator_or_redirect(request)
+    if elsewhere:
+        return elsewhere
+    if request.method == "POST":
+        try:
+            idea = idea_services.idea_create(user=user, **_form_values(request))
+        except DomainError as exc:
+            if is_htmx(request):
+                return _error_fragment(request, user, exc)
+            messages.error(request, limit_message(exc))
+            return redirect("ideas")
+        if not is_htmx(request):
+            messages.success(request, "Idea saved.")
+            return redirect("ideas")
+        return render(
+            request,
+            "tasks/_idea_created.html",
+            {"idea": idea, "usage": usage_for(user, features=[Feature.IDEAS])},
+            status=201,
+        )
+    return render(
+        request,
+        "tasks/ideas.html",
+        {
+            "ideas": selectors.ideas_of(user=user),
+            "task_groups": _task_choices(user),
+            "usage": usage_for(user, features=[Feature.IDEAS]),
+        },
+    )
+
+
+@login_required
+def idea_detail(request, idea_id):
+    """htmx: one idea's list item (cancelling an edit)."""
+    idea = _own_idea(request.user, idea_id)
+    return render(request, "tasks/_idea.html", {"idea": idea})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def idea_edit(request, idea_id):
+    user = creator_get(user_id=request.user.pk)
+    idea = _own_idea(user, idea_id)
+    error = None
+    if request.method == "POST":
+        try:
+            idea = idea_services.idea_update(user=user, idea_id=idea_id, **_form_values(request))
+        except DomainError as exc:
+            error = exc
+        else:
+            if is_htmx(request):
+                return render(request, "tasks/_idea.html", {"idea": idea})
+            messages.success(request, "Idea updated.")
+            return redirect("ideas")
+    template = "tasks/_idea_form.html" if is_htmx(request) else "tasks/idea_edit.html"
+    return render(request, template, {"idea": idea, "task_groups": _task_choices(user), "error": error})
+
+
+@login_required
+@require_POST
+def idea_delete(request, idea_id):
+    try:
+        idea_services.idea_delete(user=request.user, idea_id=idea_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if is_htmx(request):
+        return HttpResponse("")
+    messages.success(request, "Idea deleted.")
+    return redirect("ideas")

@@ -1,0 +1,89 @@
+"""Usage's reads: the meters (used, limit, reset) of a creator in the current periods."""
+
+import dataclasses
+import datetime
+import functools
+import operator
+
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.selectors import plan_for
+from usage.catalog import FEATURES, feature_spec, period_of
+from usage.models import UsageCounter
+
+
+@dataclasses.dataclass(frozen=True)
+class Meter:
+    feature: str
+    label: str
+    noun: str
+    period: str
+    used: int
+    limit: int | None  # None: unlimited
+    resets_at: datetime.datetime | None  # None: lifetime
+    resets_on: datetime.date | None  # the creator's local date of the reset
+
+    @property
+    def unlimited(self):
+        return self.limit is None
+
+    @property
+    def remaining(self):
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+    @property
+    def at_limit(self):
+        return self.limit is not None and self.used >= self.limit
+
+    @property
+    def percent(self):
+        """How full the meter is, 0–100 (a creator above a lowered limit shows 100)."""
+        if not self.limit:
+            return 0
+        return min(round(100 * self.used / self.limit), 100)
+
+
+@dataclasses.dataclass(frozen=True)
+class Usage:
+    plan: object
+    meters: list
+
+    def __getitem__(self, feature):
+        """usage["ideas"] (in templates: usage.ideas)."""
+        for meter in self.meters:
+            if meter.feature == feature:
+                return meter
+        raise KeyError(feature)
+
+    @property
+    def any_at_limit(self):
+        return any(m.at_limit for m in self.meters)
+
+
+def usage_for(user, *, now=None, features=None):
+    """The creator's meters for `features` (default: every metered feature) in the periods
+    containing `now`, in the creator's time zone. Two or three queries (the plan: billing's
+    plan_for; the counters) whatever the number of features; `user` comes with its profile."""
+    now = now or timezone.now()
+    plan = plan_for(user, now=now)
+    specs = [feature_spec(f) for f in (features or FEATURES)]
+    periods = {spec.feature: period_of(spec.period, tz=user.profile.tzinfo, now=now) for spec in specs}
+    current = functools.reduce(
+        operator.or_, (Q(feature=feature, period_start=period.start) for feature, period in periods.items())
+    )
+    used = dict(UsageCounter.objects.filter(current, user_id=user.pk).values_list("feature", "used"))
+    meters = [
+        Meter(
+            feature=spec.feature,
+            label=spec.label,
+            noun=spec.noun,
+            period=spec.period,
+            used=used.get(spec.feature, spec.initial),
+            limit=spec.limit_for(plan.code),
+            resets_at=periods[spec.feature].resets_at,
+            resets_on=periods[spec.feature].ends_on,
+        )
+        for spec in specs
+    ]
+    return Usage(plan=plan, meters=meters)

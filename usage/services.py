@@ -1,0 +1,131 @@
+"""Usage's writes: consuming units of a metered feature under the plan's limit, giving
+lifetime units back, closing periods that have ended.
+
+Metering only: usage knows features, periods and limits per plan code, never ideas, exports or
+enrollments. The metered actions are tasks' services that call `usage_consume` inside their own
+durable transaction, so a failure anywhere in the action rolls the count back with it.
+"""
+
+import contextlib
+import dataclasses
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from billing.selectors import plan_code_locked
+from core.errors import LimitReached
+from core.metrics import USAGE_REFUSALS
+from core.transactions import durable_service
+from usage.catalog import LIFETIME, feature_spec, period_of
+from usage.models import UsageCounter
+
+
+def _joined_transaction():
+    """Join the caller's transaction, or open one when there is none. Unlike
+    atomic(savepoint=False), a refusal raised inside does not doom the caller's transaction:
+    all it wrote is the period's row at its initial count, which is harmless to keep."""
+    if transaction.get_connection().in_atomic_block:
+        return contextlib.nullcontext()
+    return transaction.atomic()
+
+
+def _refusal(spec, *, limit, used, period):
+    USAGE_REFUSALS.labels(spec.feature).inc()
+    return LimitReached(
+        spec.refused.format(limit=limit, used=used, s="" if limit == 1 else "s"),
+        extra={"feature": spec.feature, "limit": limit, "used": used, "resets_at": period.resets_at},
+    )
+
+
+def usage_consume(*, user, feature, n=1, now=None):
+    """Count `n` units of `feature` for the creator in the current period, or refuse.
+
+    One conditional UPDATE decides: `used = used + n WHERE used + n <= limit` (no condition on
+    an unlimited plan: counted, never refused). The period's row is created on its first consume
+    with INSERT … ON CONFLICT DO NOTHING, so racing first consumes neither fail nor double-count,
+    and nothing aborts the surrounding PostgreSQL transaction. Raises LimitReached (429) with the
+    limit, what is used and when the period resets. `user` comes with its profile (time zone).
+
+    Joins the caller's transaction (the metered action's): a rollback there undoes the count;
+    a refusal leaves it usable. Takes the entitlement lock, then the counter's row lock (both
+    held to the commit): call it after any stats lock. Statements: 2 when the period's row
+    exists, 4 on its first consume, 5 refused (plus BEGIN/COMMIT if it is its own transaction).
+    """
+    spec = feature_spec(feature)
+    if not isinstance(n, int) or n < 1:
+        raise ValueError("consume a positive whole number of units")
+    now = now or timezone.now()
+    with _joined_transaction():
+        limit = spec.limit_for(plan_code_locked(user_id=user.pk, now=now))
+        period = period_of(spec.period, tz=user.profile.tzinfo, now=now)
+        counter = UsageCounter.objects.filter(user_id=user.pk, feature=spec.feature, period_start=period.start)
+        # used + n <= limit, written as used <= limit - n so the column stands alone.
+        allowed = counter if limit is None else counter.filter(used__lte=limit - n)
+        if allowed.update(used=F("used") + n):
+            return
+        # No row yet for this period, or the limit is reached: create it if missing, try again.
+        UsageCounter.objects.bulk_create(
+            [
+                UsageCounter(
+                    user_id=user.pk,
+                    feature=spec.feature,
+                    period_start=period.start,
+                    resets_at=period.resets_at,
+                    used=spec.initial,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        if allowed.update(used=F("used") + n):
+            return
+        used = counter.values_list("used", flat=True).first()
+        raise _refusal(spec, limit=limit, used=used, period=period)
+
+
+def usage_release(*, user, feature, n=1, now=None):
+    """Give `n` units of a lifetime feature back (leaving a platform frees its slot): one
+    conditional UPDATE that never goes below zero. Returns whether anything was released.
+    Units of daily and monthly features stay used until the period resets.
+    Call inside a transaction (the action that frees the unit)."""
+    spec = feature_spec(feature)
+    if spec.period != LIFETIME:
+        raise ValueError(f"{spec.feature} is counted per {spec.period}: its units are not given back")
+    period = period_of(spec.period, tz=user.profile.tzinfo, now=now or timezone.now())
+    released = UsageCounter.objects.filter(
+        user_id=user.pk, feature=spec.feature, period_start=period.start, used__gte=n
+    ).update(used=F("used") - n)
+    return bool(released)
+
+
+@dataclasses.dataclass
+class CloseReport:
+    expired: int = 0  # open periods that had ended when this run looked
+    closed: int = 0  # closed by this run (another run may have closed the rest)
+
+
+@durable_service("usage.periods_close_batch")
+def _periods_close_batch(*, ids, now):
+    # Conditional: a row another run closed meanwhile is left as it is.
+    return UsageCounter.objects.filter(pk__in=ids, closed_at__isnull=True, resets_at__lte=now).update(closed_at=now)
+
+
+def usage_periods_close(*, now=None, batch_size=1000, on_batch=None):
+    """Close every counter whose period ended at or before `now`, in batches of `batch_size`
+    ids, each its own short transaction; `on_batch(report)` is called after each. Safe to run
+    at any time, twice, or in several processes at once: a counter is closed by one conditional
+    UPDATE, once. Consuming never depends on it (a new period has a new row).
+    Call outside a transaction."""
+    now = now or timezone.now()
+    report = CloseReport()
+    expired = UsageCounter.objects.filter(closed_at__isnull=True, resets_at__lte=now).order_by("pk")
+    last_id = 0
+    while True:
+        ids = list(expired.filter(pk__gt=last_id).values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return report
+        report.expired += len(ids)
+        report.closed += _periods_close_batch(ids=ids, now=now)
+        last_id = ids[-1]
+        if on_batch:
+            on_batch(report)

@@ -1,0 +1,63 @@
+"""Real threads racing on PostgreSQL: limits hold and counts are exact under concurrency."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+
+from core.errors import LimitReached
+from usage.models import Feature, UsageCounter
+from usage.services import usage_consume
+from usage.tests.factories import UsageCounterFactory, creator_on, used_of
+from core.testing.concurrency import race
+
+
+def consume(user, feature):
+    try:
+        usage_consume(user=user, feature=feature)
+        return "counted"
+    except LimitReached:
+        return "refused"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_10_first_consumes_racing_to_create_the_periods_row_stop_at_the_limit(catalogue):
+    creator = creator_on("free")
+
+    results = race(10, lambda i: consume(creator, Feature.IDEAS))
+
+    assert sorted(results) == ["counted"] * 5 + ["refused"] * 5
+    assert UsageCounter.objects.filter(user=creator, feature=Feature.IDEAS).count() == 1
+    assert used_of(creator, Feature.IDEAS) == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_20_consumes_on_an_unlimited_plan_count_exactly_20(catalogue):
+    creator = creator_on("studio")
+
+    results = race(20, lambda i: consume(creator, Feature.EXPORTS))
+
+    assert results == ["counted"] * 20 and used_of(creator, Feature.EXPORTS) == 20
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_reset_usage_running_in_3_processes_at_once_closes_each_period_once(catalogue):
+    creator = creator_on("free")
+    UsageCounter.objects.bulk_create(
+        UsageCounterFactory.build(user=creator, period_start=datetime.date(2020, 1, 1) + datetime.timedelta(days=i), used=1)
+        for i in range(60)
+    )
+
+    def run(i):
+        out = io.StringIO()
+        call_command("reset_usage", batch_size=7, stdout=out, stderr=io.StringIO())
+        return int(out.getvalue().split("closed ")[1].split(" ")[0])
+
+    closed_by_run = race(3, run)
+
+    assert sum(closed_by_run) == 60
+    assert not UsageCounter.objects.filter(closed_at__isnull=True).exists()
