@@ -1,5 +1,6 @@
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.conf import settings
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -17,6 +18,15 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def dev_transactions(request):
+    """`check_transactions` as JSON, for developers: a 404 unless DEBUG is on."""
+    if not settings.DEBUG:
+        raise Http404()
+    from core.transaction_checks import run_checks
+
+    return JsonResponse([result.as_dict() for result in run_checks()], safe=False)
 
 
 def landing(request):

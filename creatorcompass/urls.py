@@ -22,6 +22,7 @@ urlpatterns = [
     path("", core_views.landing, name="landing"),
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
+    path("api/dev/transactions", core_views.dev_transactions, name="dev_transactions"),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),

@@ -1,0 +1,28 @@
+"""How `manage.py check_transactions` exercises accounts' durable services."""
+
+import uuid
+
+from accounts import services
+from accounts.tokens import verification_token_make
+from core.transaction_checks import scenario
+
+CHECK_PASSWORD = "check-transactions-passphrase"
+
+
+def check_creator(platform="youtube"):
+    """A throwaway creator for a scenario (the whole check is rolled back)."""
+    return services.user_signup(
+        email=f"check-{uuid.uuid4().hex[:12]}@check.invalid", password=CHECK_PASSWORD, platform=platform
+    ).user
+
+
+@scenario("accounts.user_signup")
+def signup():
+    email = f"check-{uuid.uuid4().hex[:12]}@check.invalid"
+    return lambda: services.user_signup(email=email, password=CHECK_PASSWORD, platform="tiktok", issue_api_token=True)
+
+
+@scenario("accounts.email_verify")
+def verify():
+    token = verification_token_make(check_creator())
+    return lambda: services.email_verify(token=token)

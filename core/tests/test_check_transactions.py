@@ -1,0 +1,68 @@
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from core.models import SentEmail
+from core.transaction_checks import SCENARIOS, _row_counts, run_checks, scenario
+from core.transactions import durable_service
+
+
+@durable_service("tests.leaky_inner")
+def _leaky_inner():
+    SentEmail.objects.create(key="inner", to="a@example.com", subject="inside the transaction")
+
+
+def _leaky():
+    # A write before the service's transaction opens: a fault after it leaves this row behind.
+    SentEmail.objects.create(key="outer", to="a@example.com", subject="outside any transaction")
+    _leaky_inner()
+
+
+@pytest.fixture
+def leaky_scenario():
+    scenario("tests.leaky_inner")(lambda: _leaky)
+    yield
+    SCENARIOS.pop("tests.leaky_inner")
+
+
+@pytest.mark.django_db
+def test_every_real_service_is_proven_atomic_and_nothing_is_left_behind(catalogue, roadmap):
+    before = _row_counts()
+
+    results = {r.service: r for r in run_checks() if not r.service.startswith("tests.")}
+
+    assert _row_counts() == before
+    problems = {name: (r.result, r.detail) for name, r in results.items() if r.result not in ("ok", "skipped")}
+    assert problems == {}
+    assert {"accounts.user_signup", "tasks.task_complete", "milestones.celebration_seen", "usage.periods_close_batch",
+            "tasks.platform_enroll", "tasks.roadmap_export", "billing.webhook.invoice_paid"} <= set(results)
+    assert {name for name, r in results.items() if r.result == "skipped"} == {"billing.checkout_record", "billing.subscription_store"}
+    assert results["accounts.user_signup"].writes == [
+        "accounts_user", "accounts_creatorprofile", "accounts_creatorstats", "accounts_enrollment", "authtoken_token",
+    ]
+    assert results["tasks.task_complete"].steps >= 4 and results["billing.webhook.invoice_paid"].steps == 1
+
+
+@pytest.mark.django_db
+def test_a_write_outside_the_transaction_is_reported_as_a_leak(leaky_scenario):
+    [result] = run_checks(only=["tests.leaky_inner"])
+
+    assert result.result == "leak" and result.steps == 2
+    assert "after write 1 (core_sentemail)" in result.detail and "'core_sentemail': 1" in result.detail
+    assert not SentEmail.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_command_exits_non_zero_on_a_leak_and_speaks_json(leaky_scenario, capsys):
+    with pytest.raises(CommandError, match="not proven atomic: tests.leaky_inner"):
+        call_command("check_transactions", "tests.leaky_inner", "--json")
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["service"] == "tests.leaky_inner" and row["result"] == "leak"
+
+
+@pytest.mark.django_db
+def test_the_dev_endpoint_is_404_unless_debug(settings, leaky_scenario):
+    settings.DEBUG = False
+    assert Client().get("/api/dev/transactions").status_code == 404
