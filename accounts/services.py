@@ -216,6 +216,12 @@ def stats_record_completion(*, locked_stats, points, local_date):
     return CreatorStats.objects.get(user_id=locked_stats.user_id)
 
 
+def stats_set_totals(*, locked_stats, points, tasks_completed):
+    """Repair: set the totals re-derived from the completions (audit_integrity --fix).
+    Call inside a transaction while holding the stats lock."""
+    CreatorStats.objects.filter(user_id=locked_stats.user_id).update(points=points, tasks_completed=tasks_completed)
+
+
 def enrollment_move_to(*, enrollment, phase, week):
     """Move an enrollment forward to (phase, week); never backwards. Call inside a transaction."""
     moved = (

@@ -98,3 +98,15 @@ def milestones_load(*, rows, report):
     rows = [{"platform": "", **row, "is_active": True} for row in rows]
     kept = upsert_by_key(Milestone, "code", rows, report)
     retire_missing(Milestone.objects.all(), kept, "code", Q(achievements__isnull=False), report)
+
+
+def achievements_grant(*, user_id, milestone_ids, now=None):
+    """Repair (audit_integrity --fix): give a creator these milestones and a celebration for every
+    achievement that lacks one. Constraint-safe, sends no email. Call inside a transaction."""
+    now = now or timezone.now()
+    MilestoneAchievement.objects.bulk_create(
+        [MilestoneAchievement(user_id=user_id, milestone_id=m, achieved_at=now) for m in milestone_ids],
+        ignore_conflicts=True,
+    )
+    without = MilestoneAchievement.objects.filter(user_id=user_id, celebration__isnull=True)
+    Celebration.objects.bulk_create([Celebration(achievement=a, user_id=user_id) for a in without], ignore_conflicts=True)

@@ -68,3 +68,16 @@ def export():
     creator = check_creator()
     first_task()
     return lambda: exports.roadmap_export(user=creator, fmt="csv")
+
+
+@scenario("tasks.creator_repair")
+def repair():
+    from accounts.models import CreatorStats
+    from milestones.models import Milestone
+    from tasks.audit import creator_repair
+
+    creator = check_creator()
+    services.task_complete(user=creator, task_id=first_task().pk)
+    CreatorStats.objects.filter(user=creator).update(points=0, tasks_completed=0)
+    milestone_ids = list(Milestone.objects.filter(code="tasks-5").values_list("id", flat=True))
+    return lambda: creator_repair(user_id=creator.pk, milestone_ids=milestone_ids)

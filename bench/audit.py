@@ -1,0 +1,85 @@
+"""Benchmark: audit_integrity on a generated database of N creators (default 100,000).
+
+    .venv/bin/python bench/audit.py [--creators 100000]
+
+Builds the rows with set-based SQL on a fresh PostgreSQL database (creators with profile,
+stats, enrollment, three completions, their achievements and celebrations, an ideas counter),
+plants a few breaches, then times the audit (median of 3) and checks it finds exactly those.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import configure, recreate_database  # noqa: E402
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/creatorcompass_bench_audit"
+
+GENERATE = [
+    "INSERT INTO accounts_user (password, is_superuser, email, is_active, is_staff, date_joined) "
+    "SELECT '!', false, 'audit' || g || '@bench.local', true, false, now() FROM generate_series(1, %(n)s) g",
+    "INSERT INTO accounts_creatorprofile (user_id, platform, niche, timezone, display_name, milestone_emails) "
+    "SELECT id, 'youtube', '', 'UTC', 'Bench', false FROM accounts_user",
+    "INSERT INTO accounts_enrollment (user_id, platform, started_on, current_phase, current_week, created_at) "
+    "SELECT id, 'youtube', current_date - 2, 1, 1, now() FROM accounts_user",
+    "INSERT INTO tasks_taskcompletion (user_id, task_id, quality, notes, points, completed_at, local_date) "
+    "SELECT u.id, t.id, 3, '', 16, now(), current_date FROM accounts_user u "
+    "CROSS JOIN (SELECT id FROM tasks_roadmaptask WHERE platform = 'youtube' ORDER BY day, \"order\" LIMIT 3) t",
+    "INSERT INTO accounts_creatorstats (user_id, points, tasks_completed, current_streak, longest_streak, last_active_on) "
+    "SELECT user_id, SUM(points), COUNT(*), 1, 1, current_date FROM tasks_taskcompletion GROUP BY user_id",
+    "INSERT INTO milestones_milestoneachievement (user_id, milestone_id, achieved_at) "
+    "SELECT u.id, m.id, now() FROM accounts_user u JOIN milestones_milestone m ON m.code = 'tasks-1'",
+    "INSERT INTO milestones_celebration (achievement_id, user_id, created_at, seen_at) "
+    "SELECT id, user_id, now(), now() FROM milestones_milestoneachievement",
+    "INSERT INTO usage_usagecounter (user_id, feature, period_start, resets_at, used, created_at) "
+    "SELECT id, 'ideas', current_date, now() + interval '5 hours', 2, now() FROM accounts_user",
+    "ANALYZE",
+]
+PLANT = [  # one breach of each detectable kind
+    "UPDATE accounts_creatorstats SET points = points + 1 WHERE user_id = (SELECT MIN(id) FROM accounts_user)",
+    "DELETE FROM milestones_celebration WHERE user_id = (SELECT MIN(id) + 1 FROM accounts_user)",
+    "UPDATE usage_usagecounter SET used = 9 WHERE user_id = (SELECT MIN(id) + 2 FROM accounts_user)",
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--creators", type=int, default=100_000)
+    args = parser.parse_args()
+    import os
+
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    recreate_database(database_url)
+    configure(database_url)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tasks import audit
+
+    call_command("migrate", verbosity=0)
+    call_command("load_content", verbosity=0)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for sql in GENERATE:
+            cursor.execute(sql, {"n": args.creators})
+    print(f"generated {args.creators} creators in {time.perf_counter() - started:.1f}s")
+    clean = audit.audit()
+    with connection.cursor() as cursor:
+        for sql in PLANT:
+            cursor.execute(sql)
+    timings, found = [], None
+    for _ in range(3):
+        started = time.perf_counter()
+        found = audit.audit()
+        timings.append(time.perf_counter() - started)
+    print(f"audit of {args.creators} creators: median {statistics.median(timings):.2f}s "
+          f"(runs {', '.join(f'{t:.2f}' for t in timings)}), {len(audit.CHECKS)} invariants, one query each")
+    print(f"clean database: {len(clean)} breaches; after planting 3: {sorted(b.check for b in found)}")
+
+
+if __name__ == "__main__":
+    main()
