@@ -9,7 +9,7 @@ from django.db import OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from core import metrics
+from core import db_router, metrics
 from core.api import error_body
 from core.logs import request_id_var
 
@@ -34,11 +34,13 @@ class RequestContextMiddleware:
     def __call__(self, request):
         request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
         token = request_id_var.set(request_id[:64])
+        pin = db_router.unpin()  # a new request reads from a replica until it writes
         started = time.perf_counter()
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(token)
+            db_router.reset(pin)
         match = request.resolver_match
         route = match.route if match else "unmatched"
         metrics.REQUESTS.labels(route, request.method, str(response.status_code)).inc()

@@ -108,6 +108,16 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
 
+# Read replicas (streaming replicas of the primary): selectors read there, anything after a write
+# in the same request, and anything inside a transaction, reads the primary (core.db_router).
+DATABASE_REPLICAS = []
+for _index, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    _alias = f"replica_{_index}"
+    DATABASES[_alias] = {**env.db_url_config(_url), "OPTIONS": _db.get("OPTIONS", {}),
+                         "CONN_MAX_AGE": _db.get("CONN_MAX_AGE", 0), "CONN_HEALTH_CHECKS": _db.get("CONN_HEALTH_CHECKS", False)}
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -28,3 +28,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # never share one.
     _name = Path(DATABASES["default"]["NAME"])  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(_name.with_name(f"test_{_name.name}"))}  # noqa: F405
+
+# A replica alias that mirrors the test database, for the replica router's tests
+# (core/tests/test_replicas.py turns routing on with DATABASE_REPLICAS and names the alias in
+# django_db(databases=...)); every other test reads and writes the primary.
+DATABASES["replica_1"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+DATABASE_REPLICAS = []
