@@ -26,3 +26,17 @@ def signup():
 def verify():
     token = verification_token_make(check_creator())
     return lambda: services.email_verify(token=token)
+
+
+@scenario("core.job_retry")
+def job_retry():
+    """Retrying a failed email job (core's sweeper; accounts owns the email jobs)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from accounts.jobs import send_welcome_email
+    from core.job_retries import job_retry as retry
+
+    result = send_welcome_email.enqueue(check_creator().pk)
+    DBTaskResult.objects.filter(pk=result.id).update(status="FAILED")
+    job = DBTaskResult.objects.get(pk=result.id)
+    return lambda: retry(job=job)

@@ -19,3 +19,17 @@ class SentEmail(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class JobRetry(models.Model):
+    """A failed or stale background job that was enqueued again. One row per retried job (the
+    unique job id), written in the same transaction as the new job, so two sweepers (or a
+    sweeper and an admin) never retry the same job twice. `attempt` counts the chain."""
+
+    job_id = models.UUIDField(unique=True)
+    retried_as = models.UUIDField(unique=True)
+    attempt = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.job_id} → {self.retried_as} (attempt {self.attempt})"

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from core import views as core_views
 from core.api import api_not_found
 from core.metrics import metrics_view
+from tasks import ops_views
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("api/dev/transactions", core_views.dev_transactions, name="dev_transactions"),
     path("api/v1/", include(api_v1)),
+    path("admin/integrity/", ops_views.integrity, name="ops_integrity"),
     path("admin/", admin.site.urls),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("", include("accounts.urls")),

@@ -74,3 +74,21 @@ def test_a_paid_entitlement_without_its_subscription_is_a_breach(creator):
     EntitlementFactory(user=creator, plan_id="pro", source="stripe", stripe_subscription_id="sub_gone")
     [breach] = audit.audit()
     assert breach.check == "paid_entitlement_has_subscription" and "sub_gone" in breach.detail
+
+
+@pytest.mark.django_db
+def test_ops_see_breaches_and_repair_them_from_the_integrity_page(creator):
+    from django.test import Client
+
+    from accounts.models import User
+
+    CreatorStats.objects.filter(user=creator).update(points=1)
+    ops = Client()
+    ops.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
+
+    page = ops.get("/admin/integrity/").content.decode()
+    assert "stats_equal_completions" in page and "Repair what can be derived" in page
+
+    done = ops.post("/admin/integrity/", follow=True).content.decode()
+    assert "Repaired 1 creator(s)." in done and "No breach" in done
+    assert Client().get("/admin/integrity/").status_code == 302  # staff only

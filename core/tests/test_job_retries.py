@@ -1,0 +1,74 @@
+import datetime
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from accounts.models import User
+from accounts.tests.factories import CreatorFactory
+from core.job_retries import MAX_ATTEMPTS, backoff, job_retry, sweep
+from core.models import JobRetry
+from core.testing.jobs import run_queued_jobs
+
+
+@pytest.fixture
+def failed_job(settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
+    with django_capture_on_commit_callbacks(execute=True):
+        CreatorFactory(email="unlucky@example.com")
+    [job] = run_queued_jobs()
+    assert job.status == "FAILED"
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    return job
+
+
+@pytest.mark.django_db
+def test_the_sweeper_retries_a_failed_job_once_with_backoff(failed_job):
+    now = timezone.now()
+
+    assert sweep(now) == (1, 0)
+    assert sweep(now) == (0, 0)  # already retried
+
+    retry = DBTaskResult.objects.exclude(pk=failed_job.pk).get()
+    assert retry.task_path == failed_job.task_path and retry.args_kwargs == failed_job.args_kwargs
+    assert abs(retry.run_after - (now + backoff(1))) < datetime.timedelta(seconds=1)
+    assert JobRetry.objects.get(job_id=failed_job.pk).retried_as == retry.pk
+
+
+@pytest.mark.django_db
+def test_a_stuck_running_job_is_retried_and_the_email_goes_once(failed_job):
+    DBTaskResult.objects.filter(pk=failed_job.pk).update(status="RUNNING", started_at=timezone.now() - datetime.timedelta(hours=1))
+    job_retry(job=DBTaskResult.objects.get(pk=failed_job.pk), delay=False)
+
+    run_queued_jobs()
+    retry_of_retry = job_retry(job=DBTaskResult.objects.exclude(pk=failed_job.pk).get(), delay=False)
+    run_queued_jobs()
+
+    assert retry_of_retry is not None and JobRetry.objects.get(retried_as=retry_of_retry.id).attempt == 2
+    assert [m.to for m in mail.outbox] == [["unlucky@example.com"]]  # the email key makes it once
+
+
+@pytest.mark.django_db
+def test_retries_stop_after_the_last_attempt(failed_job):
+    job = failed_job
+    for _ in range(MAX_ATTEMPTS):
+        new = job_retry(job=job, delay=False)
+        job = DBTaskResult.objects.get(pk=new.id)
+        DBTaskResult.objects.filter(pk=job.pk).update(status="FAILED")
+    assert job_retry(job=job) is None
+
+
+@pytest.mark.django_db
+def test_ops_retry_from_the_admin_and_the_command(failed_job):
+    ops = Client()
+    ops.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
+
+    response = ops.post("/admin/django_tasks_database/dbtaskresult/", {"action": "retry_jobs", "_selected_action": [failed_job.pk]}, follow=True)
+
+    assert b"Enqueued 1 job(s) again." in response.content
+    call_command("retry_jobs")  # nothing left to retry
+    assert DBTaskResult.objects.count() == 2
