@@ -5,6 +5,7 @@ import logging
 import time
 import uuid
 
+from django.conf import settings
 from django.db import OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -41,10 +42,11 @@ class RequestContextMiddleware:
         finally:
             request_id_var.reset(token)
             db_router.reset(pin)
-        match = request.resolver_match
-        route = match.route if match else "unmatched"
-        metrics.REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+        if settings.METRICS_ENABLED:
+            match = request.resolver_match
+            route = match.route if match else "unmatched"
+            metrics.REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+            metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
         response["X-Request-ID"] = request_id[:64]
         return response
 

@@ -54,8 +54,9 @@ def durable_service(name):
                 return result
             finally:
                 elapsed = time.perf_counter() - started
-                TRANSACTION_SECONDS.labels(name).observe(elapsed)
-                TRANSACTION_OUTCOMES.labels(name, outcome).inc()
+                if settings.METRICS_ENABLED:
+                    TRANSACTION_SECONDS.labels(name).observe(elapsed)
+                    TRANSACTION_OUTCOMES.labels(name, outcome).inc()
                 if elapsed * 1000 > settings.SLOW_TRANSACTION_MS:
                     logger.warning(
                         "slow transaction service=%s outcome=%s duration_ms=%.1f",

@@ -243,6 +243,7 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
 # --- Metrics ----------------------------------------------------------------------------------
 # /metrics answers a bearer token or a client in these networks (Prometheus scraping over a
 # private network). PROMETHEUS_MULTIPROC_DIR (read by prometheus-client) for several workers.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 

@@ -93,3 +93,11 @@ def test_a_lock_timeout_is_a_clean_503_with_retry_after_and_writes_nothing(roadm
     assert response.status_code == 503 and response["Retry-After"] == "2"
     assert response.json()["error"]["code"] == "busy"
     assert not TaskCompletion.objects.exists() and CreatorStats.objects.get(user=creator).points == 0
+
+
+@pytest.mark.django_db
+def test_metrics_can_be_switched_off(settings):
+    settings.METRICS_ENABLED = False
+    before = REQUESTS.labels("healthz", "GET", "200")._value.get()
+    Client().get("/healthz")
+    assert REQUESTS.labels("healthz", "GET", "200")._value.get() == before
