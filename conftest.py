@@ -53,3 +53,15 @@ def roadmap(catalogue):
     from tasks.tests.factories import roadmap_build
 
     return roadmap_build("youtube")
+
+
+@pytest.fixture
+def ops(db):
+    """A browser client logged in as a staff superuser (the ops team)."""
+    from django.test import Client
+
+    from accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
+    return client

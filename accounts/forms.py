@@ -1,8 +1,8 @@
 import zoneinfo
 
 from django import forms
-from django.urls import reverse
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.urls import reverse
 
 from accounts import services
 from accounts.catalog import NICHES, Platform, niche_choices

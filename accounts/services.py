@@ -17,9 +17,15 @@ from django.utils import timezone as dj_timezone
 from rest_framework.authtoken.models import Token
 
 from accounts import jobs
-from accounts.tokens import verification_token_read
 from accounts.catalog import Platform, is_valid_niche
-from accounts.models import EMAIL_UNIQUE_CONSTRAINT, CreatorProfile, CreatorStats, Enrollment, User
+from accounts.models import (
+    EMAIL_UNIQUE_CONSTRAINT,
+    CreatorProfile,
+    CreatorStats,
+    Enrollment,
+    User,
+)
+from accounts.tokens import verification_token_read
 from core.email import email_on_commit
 from core.errors import EmailTaken, InvalidInput, NotFound
 from core.transactions import durable_service

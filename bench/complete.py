@@ -20,6 +20,7 @@ from statistics import median
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import ROOT, gunicorn, prepare, wrk  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/creatorcompass_bench"
 
 

@@ -10,8 +10,15 @@ import os
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-from prometheus_client import REGISTRY
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 REQUESTS = Counter("creatorcompass_http_requests", "HTTP requests by route, method and status.", ["route", "method", "status"])
 REQUEST_SECONDS = Histogram(

@@ -1,5 +1,5 @@
-from django.db import DatabaseError, connection
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views import defaults

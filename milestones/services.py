@@ -9,7 +9,13 @@ from core.email import email_on_commit
 from core.errors import NotFound
 from core.transactions import durable_service
 from milestones import jobs
-from milestones.models import Celebration, Milestone, MilestoneAchievement, MilestoneKind, share_token_new
+from milestones.models import (
+    Celebration,
+    Milestone,
+    MilestoneAchievement,
+    MilestoneKind,
+    share_token_new,
+)
 
 
 def milestones_unlock(*, user, platform, before, after, phases_completed, milestone_emails, now=None):

@@ -9,12 +9,11 @@ seconds. `--fix` repairs what is derivable, one durable transaction per creator.
 import dataclasses
 
 from django.db import connection
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts import services as account_services
 from billing.models import EntitlementStatus, PlanCode
-from django.db.models import Count, Sum
-
 from core.transactions import durable_service
 from milestones import services as milestone_services
 from tasks.models import TaskCompletion

@@ -1,16 +1,6 @@
 import pytest
-from django.test import Client
 
 from accounts.tests.factories import CreatorFactory
-
-
-@pytest.fixture
-def ops():
-    from accounts.models import User
-
-    client = Client()
-    client.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
-    return client
 
 
 @pytest.mark.django_db

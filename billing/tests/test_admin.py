@@ -3,19 +3,11 @@ from django.core.management import call_command
 from django.test import Client
 from djstripe.models import WebhookEndpoint
 
-from accounts.models import User
 from accounts.tests.factories import CreatorFactory
 from billing import checkout
 from billing.models import Entitlement
 from billing.tests import stripe_objects as so
 from core.faults import fail_on_write_to
-
-
-@pytest.fixture
-def ops(db):
-    client = Client()
-    client.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
-    return client
 
 
 @pytest.mark.django_db

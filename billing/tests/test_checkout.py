@@ -6,7 +6,7 @@ from accounts.tests.factories import CreatorFactory
 from billing.models import Entitlement
 from billing.tests import stripe_objects as so
 from core.testing.api import api_client_for
-from core.testing.netguard import NetworkIOViolation, guard_network
+from core.testing.netguard import guard_network
 
 
 @pytest.fixture

@@ -2,15 +2,15 @@
 
 import pytest
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 from djstripe.models import Customer, Event
 
 from accounts.tests.factories import CreatorFactory
-from core.testing.concurrency import race
 from billing import checkout
 from billing.models import Payment
 from billing.tests import stripe_objects as so
 from core.testing.api import api_client_for
-from django_tasks_db.models import DBTaskResult
+from core.testing.concurrency import race
 
 
 @pytest.mark.postgres

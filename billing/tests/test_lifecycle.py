@@ -11,7 +11,7 @@ from billing import checkout
 from billing.models import Entitlement, Payment
 from billing.tests import stripe_objects as so
 from core.errors import PlanRequired
-from core.faults import InjectedFault, fail_on_write_to
+from core.faults import fail_on_write_to
 from core.testing.jobs import run_queued_jobs
 from tasks.models import TaskCompletion
 from tasks.services import task_complete

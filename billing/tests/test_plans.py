@@ -1,10 +1,8 @@
 import datetime
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from accounts.models import User
 from accounts.tests.factories import CreatorFactory
 from billing.models import Entitlement, EntitlementStatus
 from billing.selectors import plan_for
@@ -28,10 +26,8 @@ def test_past_due_keeps_the_plan_until_the_period_ends(catalogue):
 
 
 @pytest.mark.django_db
-def test_ops_grant_a_plan_from_the_user_list(catalogue):
+def test_ops_grant_a_plan_from_the_user_list(catalogue, ops):
     creator = CreatorFactory(email="lucky@example.com")
-    ops = Client()
-    ops.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
 
     form = ops.post("/admin/accounts/user/", {"action": "grant_plan", "_selected_action": [creator.pk]})
     assert form.status_code == 200 and b"Grant a plan" in form.content

@@ -1,11 +1,11 @@
 import pytest
 from django.core import mail
 from django.db import transaction
+from django_tasks_db.models import DBTaskResult
 
 from accounts.jobs import send_welcome_email
 from core.email import deliver_once, email_on_commit, render_email
 from core.models import SentEmail
-from django_tasks_db.models import DBTaskResult
 
 
 def _message(to="reader@example.com"):

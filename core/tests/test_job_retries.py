@@ -3,11 +3,9 @@ import datetime
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from accounts.models import User
 from accounts.tests.factories import CreatorFactory
 from core.job_retries import MAX_ATTEMPTS, backoff, job_retry, sweep
 from core.models import JobRetry
@@ -63,9 +61,7 @@ def test_retries_stop_after_the_last_attempt(failed_job):
 
 
 @pytest.mark.django_db
-def test_ops_retry_from_the_admin_and_the_command(failed_job):
-    ops = Client()
-    ops.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
+def test_ops_retry_from_the_admin_and_the_command(failed_job, ops):
 
     response = ops.post("/admin/django_tasks_database/dbtaskresult/", {"action": "retry_jobs", "_selected_action": [failed_job.pk]}, follow=True)
 

@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import Enrollment
 from accounts.tests.factories import CreatorFactory
-from core.testing.api import api_client_for
 from billing.tests.factories import EntitlementFactory
+from core.testing.api import api_client_for
 from tasks.models import TaskCompletion
 from tasks.tests.factories import RoadmapTaskFactory
 

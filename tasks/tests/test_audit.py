@@ -77,14 +77,10 @@ def test_a_paid_entitlement_without_its_subscription_is_a_breach(creator):
 
 
 @pytest.mark.django_db
-def test_ops_see_breaches_and_repair_them_from_the_integrity_page(creator):
+def test_ops_see_breaches_and_repair_them_from_the_integrity_page(creator, ops):
     from django.test import Client
 
-    from accounts.models import User
-
     CreatorStats.objects.filter(user=creator).update(points=1)
-    ops = Client()
-    ops.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
 
     page = ops.get("/admin/integrity/").content.decode()
     assert "stats_equal_completions" in page and "Repair what can be derived" in page

@@ -6,11 +6,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Enrollment
+from core.testing.concurrency import race
 from tasks import ideas
 from tasks.models import ContentIdea
 from usage.models import Feature
 from usage.tests.factories import creator_on, used_of
-from core.testing.concurrency import race
 
 
 def api_for(user):

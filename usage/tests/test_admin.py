@@ -1,18 +1,9 @@
 import datetime
 
 import pytest
-from django.test import Client
 
-from accounts.models import User
 from usage.models import Feature
 from usage.tests.factories import UsageCounterFactory, creator_on
-
-
-@pytest.fixture
-def ops():
-    client = Client()
-    client.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
-    return client
 
 
 @pytest.mark.django_db

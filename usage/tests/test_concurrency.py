@@ -7,10 +7,10 @@ import pytest
 from django.core.management import call_command
 
 from core.errors import LimitReached
+from core.testing.concurrency import race
 from usage.models import Feature, UsageCounter
 from usage.services import usage_consume
 from usage.tests.factories import UsageCounterFactory, creator_on, used_of
-from core.testing.concurrency import race
 
 
 def consume(user, feature):
