@@ -13,3 +13,4 @@ if [ ! -f "$STAMP" ] || ! sha256sum --quiet -c "$STAMP" >/dev/null 2>&1; then
   sha256sum requirements.txt > "$STAMP"
 fi
 PY="$ROOT/.venv/bin/python"
+mkdir -p var  # the SQLite databases (dev and the reused test database) live here
