@@ -5,9 +5,11 @@ import datetime
 import uuid
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
@@ -158,6 +160,18 @@ def verification_resend(*, user):
         return False
     email_on_commit(jobs.send_verification_email, user.pk, uuid.uuid4().hex)
     return True
+
+
+def password_reset_allowed(*, email, client_ip):
+    """Rate limit for reset emails (settings.PASSWORD_RESET_RATE: "count/seconds"), per
+    address and per client IP, so the form cannot be used to flood an inbox."""
+    count, seconds = (int(part) for part in settings.PASSWORD_RESET_RATE.split("/"))
+    allowed = True
+    for key in (f"pwreset:email:{(email or '').strip().lower()}", f"pwreset:ip:{client_ip}"):
+        cache.add(key, 0, timeout=seconds)
+        if cache.incr(key) > count:
+            allowed = False
+    return allowed
 
 
 def password_reset_request(*, email):

@@ -62,6 +62,14 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = forms.QueuedPasswordResetForm
     success_url = reverse_lazy("password_reset_done")
 
+    def form_valid(self, form):
+        # The same answer whether or not the email exists; past the limit nothing is sent.
+        if not services.password_reset_allowed(
+            email=form.cleaned_data["email"], client_ip=self.request.META.get("REMOTE_ADDR", "")
+        ):
+            return redirect(self.success_url)
+        return super().form_valid(form)
+
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("password_reset_complete")

@@ -132,6 +132,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "landing"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+# Reset emails per address and per client IP: "<count>/<seconds>".
+PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/3600")
 EMAIL_VERIFICATION_MAX_AGE = 60 * 60 * 24 * 3
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -31,7 +31,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("tasks.urls")),
     path("", include("milestones.urls")),
-    path("", include("usage.urls")),
     path("", include("billing.urls")),
 ]
 
