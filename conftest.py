@@ -65,3 +65,24 @@ def ops(db):
     client = Client()
     client.force_login(User.objects.create_superuser("ops@example.com", "x-long-password"))
     return client
+
+
+@pytest.fixture
+def emulator():
+    """A Stripe API emulator on loopback with our products and prices; the Stripe client talks
+    to it, never to Stripe."""
+    import stripe
+
+    from billing.testing.stripe_emulator import StripeEmulator
+    from billing.tests import stripe_objects
+    from core.testing.netguard import allow_inside_transactions
+
+    server = StripeEmulator().start()
+    for obj in stripe_objects.products_and_prices():
+        server.put(obj)
+    previous = stripe.api_base
+    stripe.api_base = server.url
+    with allow_inside_transactions(server.port, "dj-stripe fetches objects inside its event transaction"):
+        yield server
+    stripe.api_base = previous
+    server.stop()

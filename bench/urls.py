@@ -4,6 +4,6 @@ from bench import views
 
 urlpatterns = [
     path("bench/bare", views.bare),
-    path("bench/reference/tasks/<int:task_id>/complete", views.reference_complete),
+    path("bench/reference/tasks/<id:task_id>/complete", views.reference_complete),
     path("", include("creatorcompass.urls")),
 ]

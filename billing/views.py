@@ -1,14 +1,22 @@
 """Billing pages: pricing (public), the creator's billing page, and the form posts that send
 them to Stripe (Checkout, portal) or cancel/resume at period end."""
 
+import json
+import logging
+
+import stripe
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from djstripe.views import ProcessWebhookView
 
 from billing import checkout, selectors
 from billing.models import PlanCode
 from core.errors import DomainError
+
+logger = logging.getLogger("creatorcompass.billing")
 
 
 def pricing(request):
@@ -70,3 +78,30 @@ def cancel(request):
 @require_POST
 def resume(request):
     return _set_cancel(request, False, "Welcome back: your plan renews as usual.")
+
+
+class StripeWebhookView(ProcessWebhookView):
+    """dj-stripe's webhook view with two guards found by the fuzz in
+    billing/tests/test_webhook_fuzz.py: a body that is not a JSON object is refused before
+    dj-stripe (its validation assumed one and answered 500 to `0` or `[]`), and an event whose
+    contents cannot be what its type says (an invoice in a subscription event, a number where an
+    id belongs) is a 400, not a 500 that Stripe would retry forever; so is one naming an object
+    Stripe says does not exist
+    (`InvalidRequestError`: retrying cannot help). dj-stripe has rolled the event back and kept
+    the delivery with its traceback for ops. Any other failure (Stripe unreachable, our database)
+    stays a 500, so Stripe redelivers."""
+
+    MALFORMED = (ValueError, KeyError, TypeError, AttributeError, stripe.InvalidRequestError)
+
+    def post(self, request, uuid):
+        try:
+            is_object = isinstance(json.loads(request.body or b"null"), dict)
+        except (ValueError, UnicodeDecodeError):
+            is_object = False
+        if not is_object:
+            return HttpResponseBadRequest("a Stripe event is a JSON object")
+        try:
+            return super().post(request, uuid)
+        except self.MALFORMED as exc:
+            logger.warning("malformed Stripe event refused: %s", exc)
+            return HttpResponseBadRequest("malformed event")

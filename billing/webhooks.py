@@ -81,7 +81,8 @@ def _invoice_subscription(invoice):
 
 
 def _count(instance, outcome):
-    WEBHOOK_EVENTS.labels(instance.json_body.get("type", "unknown"), outcome).inc()
+    body = instance.json_body
+    WEBHOOK_EVENTS.labels(body.get("type", "unknown") if isinstance(body, dict) else "not-an-object", outcome).inc()
 
 
 def _on_validated(sender, instance, valid, **kwargs):

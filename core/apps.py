@@ -6,6 +6,12 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
+        from django.urls import register_converter
+
+        from core.converters import IdConverter
+
+        register_converter(IdConverter, "id")
+
         from django_tasks.signals import task_finished
 
         from core import metrics

@@ -34,3 +34,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # django_db(databases=...)); every other test reads and writes the primary.
 DATABASES["replica_1"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
 DATABASE_REPLICAS = []
+
+# 4xx answers are expected by the hundreds in tests: keep django.request's warnings out of the output.
+LOGGING["loggers"]["django.request"] = {"level": "ERROR"}  # noqa: F405

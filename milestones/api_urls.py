@@ -4,7 +4,7 @@ from milestones import api
 
 urlpatterns = [
     path("milestones", api.MilestonesApi.as_view(), name="api_milestones"),
-    path("milestones/<int:milestone_id>/share", api.MilestoneShareApi.as_view(), name="api_milestone_share"),
+    path("milestones/<id:milestone_id>/share", api.MilestoneShareApi.as_view(), name="api_milestone_share"),
     path("celebrations", api.CelebrationsApi.as_view(), name="api_celebrations"),
-    path("celebrations/<int:celebration_id>/seen", api.CelebrationSeenApi.as_view(), name="api_celebration_seen"),
+    path("celebrations/<id:celebration_id>/seen", api.CelebrationSeenApi.as_view(), name="api_celebration_seen"),
 ]

@@ -1,28 +1,11 @@
 import uuid
 
 import pytest
-import stripe
 from django.test import Client
 
-from billing.testing.stripe_emulator import StripeEmulator
 from billing.tests import stripe_objects
-from core.testing.netguard import allow_inside_transactions
 
 WEBHOOK_SECRET = "whsec_test_creatorcompass"
-
-
-@pytest.fixture
-def emulator():
-    """A Stripe API emulator on loopback; the Stripe client talks to it, never to Stripe."""
-    server = StripeEmulator().start()
-    for obj in stripe_objects.products_and_prices():
-        server.put(obj)
-    previous = stripe.api_base
-    stripe.api_base = server.url
-    with allow_inside_transactions(server.port, "dj-stripe fetches objects inside its event transaction"):
-        yield server
-    stripe.api_base = previous
-    server.stop()
 
 
 @pytest.fixture
