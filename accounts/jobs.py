@@ -1,5 +1,5 @@
 """Email jobs (django-tasks, run by `manage.py db_worker`). They take ids, load fresh rows,
-and send through `deliver_once`, so running one twice sends its email once."""
+and send through `send_once`, so running one twice sends its email once."""
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -8,13 +8,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tasks import task
 
-from accounts.models import User
+from accounts.selectors import active_user
 from accounts.tokens import verification_token_make
-from core.email import deliver_once, render_email
-
-
-def _active_user(user_id):
-    return User.objects.select_related("profile").filter(pk=user_id, is_active=True).first()
+from core.email import send_once
 
 
 def _absolute(path):
@@ -23,27 +19,26 @@ def _absolute(path):
 
 @task()
 def send_verification_email(user_id, nonce):
-    user = _active_user(user_id)
+    user = active_user(user_id=user_id)
     if user is None or user.is_verified:
         return "skipped"
     url = _absolute(reverse("verify_email", args=[verification_token_make(user)]))
-    message = render_email("verify_email", {"user": user, "verify_url": url}, to=user.email)
-    return deliver_once(key=f"verify:{user_id}:{nonce}", message=message)
+    return send_once(key=f"verify:{user_id}:{nonce}", template="verify_email",
+                     context={"user": user, "verify_url": url}, to=user.email)
 
 
 @task()
 def send_welcome_email(user_id):
-    user = _active_user(user_id)
+    user = active_user(user_id=user_id)
     if user is None:
         return "skipped"
     context = {"user": user, "dashboard_url": _absolute(reverse("dashboard"))}
-    message = render_email("welcome", context, to=user.email)
-    return deliver_once(key=f"welcome:{user_id}", message=message)
+    return send_once(key=f"welcome:{user_id}", template="welcome", context=context, to=user.email)
 
 
 @task()
 def send_password_reset_email(user_id, nonce):
-    user = _active_user(user_id)
+    user = active_user(user_id=user_id)
     if user is None:
         return "skipped"
     path = reverse(
@@ -53,5 +48,5 @@ def send_password_reset_email(user_id, nonce):
             "token": default_token_generator.make_token(user),
         },
     )
-    message = render_email("password_reset", {"user": user, "reset_url": _absolute(path)}, to=user.email)
-    return deliver_once(key=f"password_reset:{user_id}:{nonce}", message=message)
+    return send_once(key=f"password_reset:{user_id}:{nonce}", template="password_reset",
+                     context={"user": user, "reset_url": _absolute(path)}, to=user.email)

@@ -10,6 +10,11 @@ def creator_get(*, user_id):
     return User.objects.select_related("profile", "stats").filter(pk=user_id).first()
 
 
+def active_user(*, user_id):
+    """An active user with their profile (None if gone or deactivated): what email jobs need."""
+    return User.objects.select_related("profile").filter(pk=user_id, is_active=True).first()
+
+
 def enrollment_primary(*, user):
     """The enrollment for the creator's main platform (the one chosen at signup)."""
     return Enrollment.objects.filter(user=user, platform=user.profile.platform).first()

@@ -5,17 +5,13 @@ from django.conf import settings
 from django.urls import reverse
 from django_tasks import task
 
-from accounts.models import User
+from accounts.selectors import active_user
 from billing.models import Payment
-from core.email import deliver_once, render_email
+from core.email import send_once
 
 
 def _billing_url():
     return f"{settings.SITE_URL}{reverse('billing')}"
-
-
-def _user(user_id):
-    return User.objects.select_related("profile").filter(pk=user_id, is_active=True).first()
 
 
 @task()
@@ -24,23 +20,22 @@ def send_receipt_email(payment_id):
     if payment is None:
         return "skipped"
     context = {"user": payment.user, "payment": payment, "billing_url": _billing_url()}
-    message = render_email("receipt", context, to=payment.user.email)
-    return deliver_once(key=f"receipt:{payment.stripe_invoice_id}", message=message)
+    return send_once(key=f"receipt:{payment.stripe_invoice_id}", template="receipt", context=context, to=payment.user.email)
 
 
 @task()
 def send_payment_failed_email(user_id, invoice_id):
-    user = _user(user_id)
+    user = active_user(user_id=user_id)
     if user is None:
         return "skipped"
-    message = render_email("payment_failed", {"user": user, "billing_url": _billing_url()}, to=user.email)
-    return deliver_once(key=f"payment_failed:{invoice_id}", message=message)
+    return send_once(key=f"payment_failed:{invoice_id}", template="payment_failed",
+                     context={"user": user, "billing_url": _billing_url()}, to=user.email)
 
 
 @task()
 def send_subscription_cancelled_email(user_id, subscription_id):
-    user = _user(user_id)
+    user = active_user(user_id=user_id)
     if user is None:
         return "skipped"
-    message = render_email("subscription_cancelled", {"user": user, "billing_url": _billing_url()}, to=user.email)
-    return deliver_once(key=f"cancelled:{subscription_id}", message=message)
+    return send_once(key=f"cancelled:{subscription_id}", template="subscription_cancelled",
+                     context={"user": user, "billing_url": _billing_url()}, to=user.email)

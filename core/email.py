@@ -79,3 +79,9 @@ def deliver_once(*, key, message):
         sent_at=timezone.now(), message_id=(status and status.message_id) or ""
     )
     return "sent"
+
+
+def send_once(*, key, template, context, to):
+    """Render templates/email/<template>.* and send it unless `key` was sent already (the
+    body of every email job). Returns "sent" or "duplicate"."""
+    return deliver_once(key=key, message=render_email(template, context, to=to))

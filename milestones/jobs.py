@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from django_tasks import task
 
-from core.email import deliver_once, render_email
+from core.email import send_once
 from milestones.models import MilestoneAchievement
 
 
@@ -23,6 +23,5 @@ def send_milestone_email(user_id, achievement_ids):
         "achievements": achievements,
         "milestones_url": f"{settings.SITE_URL}{reverse('milestones')}",
     }
-    message = render_email("milestone", context, to=user.email)
     key = "milestone:" + ",".join(str(a.pk) for a in achievements)
-    return deliver_once(key=key, message=message)
+    return send_once(key=key, template="milestone", context=context, to=user.email)
