@@ -13,16 +13,15 @@ from django.views.decorators.http import require_POST
 from djstripe.views import ProcessWebhookView
 
 from billing import checkout, selectors
-from billing.models import PlanCode
 from core.errors import DomainError
 
 logger = logging.getLogger("creatorcompass.billing")
 
 
 def pricing(request):
-    plans = selectors.plans_all()
-    current = selectors.plan_for(request.user).code if request.user.is_authenticated and hasattr(request.user, "profile") else None
-    return render(request, "billing/pricing.html", {"plans": plans, "current": current, "paid": PlanCode.FREE})
+    is_creator = request.user.is_authenticated and hasattr(request.user, "profile")
+    current = selectors.plan_for(request.user).code if is_creator else None
+    return render(request, "billing/pricing.html", {"plans": selectors.plans_all(), "current": current})
 
 
 @login_required
