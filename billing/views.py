@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from djstripe.views import ProcessWebhookView
 
+from accounts.decorators import creator_required
 from billing import checkout, selectors
 from core.errors import DomainError
 
@@ -24,10 +25,8 @@ def pricing(request):
     return render(request, "billing/pricing.html", {"plans": selectors.plans_all(), "current": current})
 
 
-@login_required
+@creator_required
 def billing(request):
-    if not hasattr(request.user, "profile"):
-        return redirect("admin:index")
     if request.GET.get("checkout") == "success":
         messages.success(request, "Thank you! Your plan is active as soon as Stripe confirms the payment (usually seconds).")
     return render(request, "billing/billing.html", selectors.billing_overview(user=request.user))

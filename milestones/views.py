@@ -8,17 +8,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.decorators import creator_required
 from core.errors import DomainError
 from core.htmx import is_htmx
 from milestones import selectors, services
 from milestones.api import share_url
 
 
-@login_required
+@creator_required
 def milestones(request):
-    if not hasattr(request.user, "profile"):
-        return redirect("admin:index")
-    items = selectors.milestones_for(user=request.user, platform=request.user.profile.platform)
+    items = selectors.milestones_for(user=request.creator, platform=request.creator.profile.platform)
     for item in items:
         item.share_url = share_url(item.achievement)
     achieved = [m for m in items if m.achievement]

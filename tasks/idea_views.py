@@ -8,13 +8,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.catalog import Platform
+from accounts.decorators import creator_required
 from accounts.selectors import creator_get, platforms_followed
 from core.errors import DomainError, LimitReached, NotFound
 from core.htmx import is_htmx
 from tasks import ideas as idea_services
 from tasks import selectors
 from tasks.models import RoadmapTask
-from tasks.views import _creator_or_redirect, limit_message
+from tasks.views import limit_message
 from usage.models import Feature
 from usage.selectors import usage_for
 
@@ -61,12 +62,10 @@ def _error_fragment(request, user, exc):
     return response
 
 
-@login_required
+@creator_required
 @require_http_methods(["GET", "POST"])
 def ideas(request):
-    user, elsewhere = _creator_or_redirect(request)
-    if elsewhere:
-        return elsewhere
+    user = request.creator
     if request.method == "POST":
         try:
             idea = idea_services.idea_create(user=user, **_form_values(request))

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from accounts.catalog import Platform
+from accounts.decorators import creator_required
 from accounts.selectors import creator_get, enrollments_of, local_today
 from core.errors import DomainError, LimitReached
 from core.htmx import is_htmx
@@ -22,19 +23,9 @@ from usage.models import Feature
 from usage.selectors import usage_for
 
 
-def _creator_or_redirect(request):
-    user = creator_get(user_id=request.user.pk)
-    if not hasattr(user, "profile"):
-        # Staff accounts (createsuperuser) have no creator profile: their home is the admin.
-        return None, redirect("admin:index")
-    return user, None
-
-
-@login_required
+@creator_required
 def dashboard(request):
-    user, elsewhere = _creator_or_redirect(request)
-    if elsewhere:
-        return elsewhere
+    user = request.creator
     roadmap = selectors.roadmap_for(user=user)
     return render(
         request,
@@ -51,11 +42,9 @@ def dashboard(request):
     )
 
 
-@login_required
+@creator_required
 def roadmap(request):
-    user, elsewhere = _creator_or_redirect(request)
-    if elsewhere:
-        return elsewhere
+    user = request.creator
     platform = request.GET.get("platform")
     try:
         roadmap = selectors.roadmap_for(user=user, platform=platform)
@@ -102,14 +91,12 @@ def _roadmap_url(platform=None):
     return f"{url}?{urlencode({'platform': platform})}" if platform else url
 
 
-@login_required
+@creator_required
 @require_POST
 def roadmap_export(request):
     """Download the roadmap as .ics or .csv (a form post: the browser saves the file). A refusal
     goes back to the roadmap with the message."""
-    user, elsewhere = _creator_or_redirect(request)
-    if elsewhere:
-        return elsewhere
+    user = request.creator
     platform = request.POST.get("platform") or None
     try:
         export = exports.roadmap_export(user=user, fmt=request.POST.get("format", ""), platform=platform)
@@ -119,12 +106,10 @@ def roadmap_export(request):
     return export_response(export)
 
 
-@login_required
+@creator_required
 @require_POST
 def platform_enroll(request):
-    user, elsewhere = _creator_or_redirect(request)
-    if elsewhere:
-        return elsewhere
+    user = request.creator
     platform = request.POST.get("platform", "")
     try:
         result = enrollments.platform_enroll(user=user, platform=platform)
@@ -136,12 +121,10 @@ def platform_enroll(request):
     return redirect(_roadmap_url(platform))
 
 
-@login_required
+@creator_required
 @require_POST
 def platform_leave(request):
-    user, elsewhere = _creator_or_redirect(request)
-    if elsewhere:
-        return elsewhere
+    user = request.creator
     platform = request.POST.get("platform", "")
     try:
         enrollments.platform_leave(user=user, platform=platform)
