@@ -27,9 +27,14 @@ def pricing(request):
 
 @creator_required
 def billing(request):
+    overview = selectors.billing_overview(user=request.user)
     if request.GET.get("checkout") == "success":
-        messages.success(request, "Thank you! Your plan is active as soon as Stripe confirms the payment (usually seconds).")
-    return render(request, "billing/billing.html", selectors.billing_overview(user=request.user))
+        # Stripe's confirmation (the webhook) usually lands before the creator is back here.
+        if overview["plan"].is_paid:
+            messages.success(request, f"Thank you! You are on {overview['plan'].name}: all 90 days of your roadmap are open.")
+        else:
+            messages.success(request, "Thank you! Your plan is active as soon as Stripe confirms the payment (usually seconds).")
+    return render(request, "billing/billing.html", overview)
 
 
 def _stripe_redirect(request, start):

@@ -151,8 +151,13 @@ def task_complete(request, task_id):
         )
     except DomainError as exc:
         if not is_htmx(request):
+            messages.error(request, exc.message)
             return redirect(request.POST.get("next") or "dashboard")
-        return render(request, "tasks/_task_error.html", {"task_id": task_id, "error": exc}, status=200)
+        # The card stays as it was (the creator can retry); the message goes beside its form.
+        response = render(request, "tasks/_task_error.html", {"task_id": task_id, "error": exc})
+        response["HX-Retarget"] = f"#task-{task_id}-feedback"
+        response["HX-Reswap"] = "innerHTML"
+        return response
     if not is_htmx(request):
         return redirect(request.POST.get("next") or "dashboard")
     task = result.completion.task

@@ -5,17 +5,27 @@ the objects our code creates (customers, Checkout and portal sessions), updates
 subscriptions, and honours `Idempotency-Key` like Stripe: the same key returns the first
 response. Every request is recorded (`requests`) so tests can assert what was called.
 
+It also serves the pages Stripe hosts, for browser tests: a Checkout page whose "Pay" button
+creates the subscription and its paid invoice, delivers the events Stripe would send
+(checkout.session.completed, customer.subscription.created, invoice.paid), signed with each
+registered webhook endpoint's secret, and returns the customer to `success_url`; and a
+customer-portal page that links back to `return_url`.
+
     emulator = StripeEmulator().start()
     stripe.api_base = emulator.url
     emulator.put({"id": "sub_1", "object": "subscription", ...})
 """
 
+import hashlib
+import hmac
+import html
 import itertools
 import json
 import re
 import threading
 import time
 import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # Path under /v1 -> the object type it holds (for creates) and its id prefix.
@@ -29,6 +39,13 @@ CREATABLE = {
 
 # Collections that can be listed (GET /v1/<path>?customer=...), by object type.
 LISTABLE = {"subscriptions": "subscription", "invoices": "invoice", "customers": "customer"}
+
+
+def webhook_signature(secret, body, timestamp=None):
+    """Stripe-Signature: t=<unix time>,v1=HMAC-SHA256(secret, "<t>.<body>")."""
+    timestamp = int(timestamp or time.time())
+    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
 
 
 def decode_form(body):
@@ -57,6 +74,7 @@ class StripeEmulator:
     def __init__(self):
         self.objects = {}
         self.requests = []
+        self.deliveries = []  # webhook deliveries the hosted pages made: event type and our answer
         self._idempotent = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -123,6 +141,8 @@ class StripeEmulator:
         parsed = urllib.parse.urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length).decode() if length else ""
+        if not parsed.path.startswith("/v1/"):
+            return self._hosted_page(handler, method, parsed.path)
         params = decode_form(body or parsed.query)
         key = handler.headers.get("Idempotency-Key")
         self.requests.append({"method": method, "path": parsed.path, "params": params, "idempotency_key": key})
@@ -203,3 +223,111 @@ class StripeEmulator:
                        secret=f"whsec_{self.new_id('emu')}", description=params.get("description"))
         self.objects[obj["id"]] = obj
         return obj
+
+    # --- pages Stripe hosts ------------------------------------------------------------------
+    def _hosted_page(self, handler, method, path):
+        kind, _, rest = path.strip("/").partition("/")
+        session_id, _, action = rest.partition("/")
+        session = self.objects.get(session_id)
+        if kind == "checkout" and session and method == "GET":
+            return self._send_html(handler, self._checkout_page(session))
+        if kind == "checkout" and session and method == "POST" and action == "pay":
+            # Delivered before redirecting (Stripe sends them asynchronously): deterministic
+            # for tests, and outside the lock, because our webhook handler calls back here.
+            for event in self._checkout_pay(session):
+                self._deliver(event)
+            return self._redirect(handler, session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"]))
+        if kind == "portal" and session and method == "GET":
+            link = html.escape(session["return_url"])
+            return self._send_html(handler, f"<h1>Manage your subscription</h1><p><a href=\"{link}\">Return to CreatorCompass</a></p>")
+        handler.send_error(404)
+
+    def _checkout_page(self, session):
+        price = self.objects[session["line_items"][0]["price"]]
+        product = self.objects[price["product"]]
+        amount = f"${int(price['unit_amount']) / 100:.2f} / {price['recurring']['interval']}"
+        return (
+            f"<h1>Subscribe to {html.escape(product['name'])}</h1><p id=\"amount\">{amount}</p>"
+            f"<form method=\"post\" action=\"/checkout/{session['id']}/pay\"><label>Card number "
+            f"<input name=\"card\" value=\"4242 4242 4242 4242\" autocomplete=\"off\"></label>"
+            f"<button type=\"submit\">Pay</button></form>"
+            f"<p><a href=\"{html.escape(session['cancel_url'])}\">Back</a></p>"
+        )
+
+    def _checkout_pay(self, session):
+        """Complete the session once: subscription, paid invoice, and the three events."""
+        with self._lock:
+            if session["status"] == "complete":
+                return []
+            now = int(time.time())
+            price = self.objects[session["line_items"][0]["price"]]
+            subscription_id, invoice_id = self.new_id("sub"), self.new_id("in")
+            subscription = {
+                "id": subscription_id, "object": "subscription", "livemode": False, "created": now,
+                "customer": session["customer"], "status": "active", "cancel_at_period_end": False,
+                "canceled_at": None, "ended_at": None, "start_date": now, "billing_cycle_anchor": now,
+                "collection_method": "charge_automatically", "currency": price["currency"],
+                "metadata": session.get("subscription_data", {}).get("metadata", {}), "latest_invoice": invoice_id,
+                "default_payment_method": None, "discounts": [], "trial_end": None, "trial_start": None,
+                "items": {"object": "list", "has_more": False, "data": [{
+                    "id": f"si_{subscription_id}", "object": "subscription_item", "created": now, "quantity": 1,
+                    "subscription": subscription_id, "current_period_start": now,
+                    "current_period_end": now + (365 if price["recurring"]["interval"] == "year" else 30) * 86400,
+                    "metadata": {}, "price": price,
+                }]},
+            }
+            amount = int(price["unit_amount"])
+            invoice = {
+                "id": invoice_id, "object": "invoice", "livemode": False, "created": now, "customer": session["customer"],
+                "status": "paid", "amount_due": amount, "amount_paid": amount, "amount_remaining": 0,
+                "currency": price["currency"], "number": f"CC-{invoice_id[-6:]}", "total": amount, "subtotal": amount,
+                "hosted_invoice_url": f"{self.url}/invoice/{invoice_id}",
+                "status_transitions": {"paid_at": now, "finalized_at": now},
+                "parent": {"type": "subscription_details",
+                           "subscription_details": {"subscription": subscription_id, "metadata": {}}},
+                "lines": {"object": "list", "has_more": False, "data": [{
+                    "id": f"il_{invoice_id}", "object": "line_item", "amount": amount, "currency": price["currency"],
+                    "quantity": 1, "pricing": {"type": "price_details",
+                                               "price_details": {"price": price["id"], "product": price["product"]}},
+                }]},
+                "metadata": {}, "attempt_count": 1, "billing_reason": "subscription_create",
+                "collection_method": "charge_automatically", "discounts": [],
+            }
+            session.update(status="complete", payment_status="paid", subscription=subscription_id, amount_total=amount)
+            for obj in (subscription, invoice):
+                self.objects[obj["id"]] = obj
+            return [self._event(kind, json.loads(json.dumps(obj))) for kind, obj in (
+                ("checkout.session.completed", session),
+                ("customer.subscription.created", subscription),
+                ("invoice.paid", invoice),
+            )]
+
+    def _event(self, event_type, obj):
+        return {"id": self.new_id("evt"), "object": "event", "api_version": None, "created": int(time.time()),
+                "livemode": False, "type": event_type, "pending_webhooks": 1,
+                "request": {"id": None, "idempotency_key": None}, "data": {"object": obj}}
+
+    def _deliver(self, event):
+        """POST the event to every enabled endpoint that wants it, signed with its secret."""
+        for endpoint in [o for o in list(self.objects.values()) if o.get("object") == "webhook_endpoint"]:
+            if endpoint.get("deleted") or not {"*", event["type"]} & set(endpoint["enabled_events"]):
+                continue
+            body = json.dumps({**event, "api_version": endpoint.get("api_version")})
+            request = urllib.request.Request(endpoint["url"], data=body.encode(), method="POST", headers={
+                "Content-Type": "application/json", "Stripe-Signature": webhook_signature(endpoint["secret"], body)})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                self.deliveries.append({"event": event["type"], "status": response.status})
+
+    def _send_html(self, handler, body):
+        raw = f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Stripe emulator</title></head><body>{body}</body></html>".encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(raw)))
+        handler.end_headers()
+        handler.wfile.write(raw)
+
+    def _redirect(self, handler, location):
+        handler.send_response(303)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()

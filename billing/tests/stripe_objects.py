@@ -1,13 +1,13 @@
 """Stripe API objects for tests, shaped like API version 2026-05-27 (the one we pin), and a
 signer for webhook deliveries. The emulator serves the objects; events carry snapshots."""
 
-import hashlib
-import hmac
 import itertools
 import json
 import time
 
 from django.conf import settings
+
+from billing.testing.stripe_emulator import webhook_signature as signature  # noqa: F401 (the tests' name for it)
 
 _ids = itertools.count(1)
 
@@ -70,13 +70,6 @@ def event(event_type, obj, created=None, event_id=None):
         "created": created or int(time.time()), "livemode": False, "type": event_type, "pending_webhooks": 1,
         "request": {"id": None, "idempotency_key": None}, "data": {"object": obj},
     }
-
-
-def signature(secret, body, timestamp=None):
-    """Stripe-Signature: t=<unix time>,v1=HMAC-SHA256(secret, "<t>.<body>")."""
-    timestamp = int(timestamp or time.time())
-    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
 
 
 def encode(payload):

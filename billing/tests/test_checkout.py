@@ -105,6 +105,8 @@ def test_pricing_and_billing_pages(creator, emulator, deliver):
 
     redirect = client.post("/billing/checkout/", {"plan": "pro", "interval": "month"})
     assert redirect.status_code == 302 and redirect.url.startswith(emulator.url)
+    # Back from Checkout before Stripe's confirmation: the page says the plan is on its way.
+    assert "as soon as Stripe confirms the payment" in client.get("/billing/?checkout=success").content.decode()
 
     from billing.checkout import customer_for
 
@@ -113,7 +115,8 @@ def test_pricing_and_billing_pages(creator, emulator, deliver):
     deliver(so.event("customer.subscription.created", sub))
     deliver(so.event("invoice.paid", inv))
 
-    html = client.get("/billing/").content.decode()
+    html = client.get("/billing/?checkout=success").content.decode()
+    assert "You are on Pro Creator: all 90 days of your roadmap are open." in html
     assert "Your plan: Pro Creator" in html and "renews on" in html and "9.99 USD" in html
     assert "Cancel at period end" in html and "Manage billing" in html
 

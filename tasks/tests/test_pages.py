@@ -66,6 +66,15 @@ def test_completing_without_javascript_redirects_back(browser, creator, roadmap)
 def test_a_locked_day_answers_with_the_upgrade_prompt(browser, roadmap):
     response = browser.post(f"/roadmap/tasks/{roadmap[31].pk}/complete/", **HTMX)
     assert "See plans" in response.content.decode() and not TaskCompletion.objects.exists()
+    # The card stays (the creator can still read it); the message goes into its feedback slot.
+    assert response["HX-Retarget"] == f"#task-{roadmap[31].pk}-feedback" and response["HX-Reswap"] == "innerHTML"
+
+
+@pytest.mark.django_db
+def test_a_refusal_without_javascript_is_shown_after_the_redirect(browser, roadmap):
+    response = browser.post(f"/roadmap/tasks/{roadmap[31].pk}/complete/", {"next": "/roadmap/"}, follow=True)
+    assert '<li class="message message-error">Day 31 is part of the 90-day roadmap on a paid plan' in response.content.decode()
+    assert not TaskCompletion.objects.exists()
 
 
 @pytest.mark.django_db

@@ -1,0 +1,39 @@
+// CreatorCompass page behaviour on top of htmx: celebrations as real modal dialogs, and one
+// visible, announced message for any htmx request that fails (htmx swaps nothing then).
+(function () {
+  "use strict";
+
+  // The celebration arrives rendered `open` (it shows without JavaScript); upgrade it to a
+  // modal: focus stays inside, Escape closes it, the page behind is inert.
+  function showCelebrations(root) {
+    root.querySelectorAll("dialog.celebration").forEach(function (dialog) {
+      if (dialog.matches(":modal")) { return; }
+      dialog.addEventListener("close", function () { dialog.remove(); });
+      dialog.removeAttribute("open");  // close() would queue a "close" event that removes it
+      dialog.showModal();
+    });
+  }
+
+  function toast(text) {
+    var region = document.getElementById("toast");
+    region.textContent = text;
+    region.hidden = false;
+    clearTimeout(region._hide);
+    region._hide = setTimeout(function () { region.hidden = true; }, 8000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { showCelebrations(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { showCelebrations(document); });
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    toast(status === 429 ? "Too many requests: wait a moment and try again."
+      : status >= 500 ? "Something went wrong on our side (" + status + "). Nothing was saved twice: please try again."
+      : "That did not work (" + status + "). Reload the page and try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("We could not reach CreatorCompass. Check your connection and try again.");
+  });
+  document.addEventListener("htmx:timeout", function () {
+    toast("CreatorCompass is taking too long to answer. Please try again.");
+  });
+})();
