@@ -54,8 +54,10 @@ def wait_ready(base):
     raise SystemExit("gunicorn did not become ready")
 
 
-def wrk(url, seconds, connections, script, *script_args):
+def wrk(url, seconds, connections, script, *script_args, headers=None):
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url]
+    for name, value in (headers or {}).items():
+        command[1:1] = ["-H", f"{name}: {value}"]
     if script_args:
         command += ["--", *map(str, script_args)]
     run = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)

@@ -42,12 +42,15 @@ class RequestContextMiddleware:
         finally:
             request_id_var.reset(token)
             db_router.reset(pin)
+        elapsed = time.perf_counter() - started
         if settings.METRICS_ENABLED:
             match = request.resolver_match
             route = match.route if match else "unmatched"
             metrics.REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-            metrics.REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+            metrics.REQUEST_SECONDS.labels(route).observe(elapsed)
         response["X-Request-ID"] = request_id[:64]
+        # The server's share of a page's time, for the browser's devtools and bench/pages.py.
+        response["Server-Timing"] = f"app;dur={elapsed * 1000:.1f}"
         return response
 
     def process_exception(self, request, exception):

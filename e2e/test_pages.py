@@ -11,6 +11,7 @@ PHONE = {"width": 375, "height": 812}
 def test_password_reset_from_the_emailed_link(site, page, pages, creator_account):
     base = site.url
     page.goto(f"{base}/login/")
+    pages.check(page, "login")
     page.get_by_role("link", name="Forgot your password?").click()
     pages.check(page, "password-reset")
     page.get_by_label("Email").fill(creator_account.email)

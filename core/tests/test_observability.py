@@ -39,6 +39,13 @@ def test_requests_are_counted_by_route_and_carry_a_request_id():
     assert len(Client().get("/healthz")["X-Request-ID"]) == 32
 
 
+@pytest.mark.django_db
+def test_every_response_says_how_long_the_server_took():
+    header = Client().get("/healthz")["Server-Timing"]
+    name, duration = header.split(";dur=")
+    assert name == "app" and 0 < float(duration) < 10_000
+
+
 def test_json_log_lines_carry_the_request_id():
     record = logging.makeLogRecord({"name": "creatorcompass.test", "levelname": "WARNING", "msg": "slow %s", "args": ("thing",)})
     token = request_id_var.set("req-42")
@@ -101,3 +108,12 @@ def test_metrics_can_be_switched_off(settings):
     before = REQUESTS.labels("healthz", "GET", "200")._value.get()
     Client().get("/healthz")
     assert REQUESTS.labels("healthz", "GET", "200")._value.get() == before
+
+
+@pytest.mark.django_db
+def test_pages_are_compressed_for_browsers_that_accept_gzip():
+    import gzip
+
+    response = Client().get("/signup/", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert response["Content-Encoding"] == "gzip"
+    assert b"Start your roadmap" in gzip.decompress(response.content)

@@ -1,0 +1,155 @@
+"""Benchmark: how heavy and how fast the creator's pages are, for a creator 60 days in.
+
+    .venv/bin/python bench/pages.py [--requests 40] [--seconds 5] [--connections 4] [--workers 2]
+
+Starts gunicorn (bench.settings) on 127.0.0.1 against a fresh PostgreSQL database
+(BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/creatorcompass_bench_pages),
+creates a Pro creator with 60 days of completed tasks (a 60-day streak), 30 ideas and shared
+milestones, logs in, and for each main page measures from a second process on loopback:
+the HTML size (as sent, gzip, and unpacked), the server's own time (median of the `Server-Timing` header over
+sequential requests), the exact query count, and requests/s with wrk against the bare JSON
+endpoint in the same run (the ratio is the figure to quote). Static assets are reported at
+their compressed size, as whitenoise serves them in production.
+"""
+
+import argparse
+import datetime
+import gzip
+import http.client
+import sys
+import tempfile
+import urllib.parse
+from pathlib import Path
+from statistics import median
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import ROOT, gunicorn, prepare, wrk  # noqa: E402
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/creatorcompass_bench_pages"
+EMAIL, PASSWORD = "heavy@bench.local", "bench-password-123"
+PAGES = ["/dashboard/", "/roadmap/", "/milestones/", "/ideas/", "/billing/", "/pricing/", "/"]
+STATIC = ["css/app.css", "js/app.js", "vendor/htmx.min.js"]
+DAYS_DONE = 60
+
+
+def heavy_creator():
+    """A Pro creator on day 61 who completed every task of days 1-60, one day at a time."""
+    from accounts.models import Enrollment
+    from accounts.services import user_signup
+    from billing.services import entitlement_grant
+    from milestones.models import MilestoneAchievement
+    from milestones.services import achievement_share
+    from tasks.ideas import idea_create
+    from tasks.models import RoadmapTask
+    from tasks.services import task_complete
+
+    user = user_signup(email=EMAIL, password=PASSWORD, display_name="Heavy User", platform="youtube").user
+    entitlement_grant(user=user, plan_code="pro")
+    today = datetime.date.today()
+    Enrollment.objects.filter(user=user).update(started_on=today - datetime.timedelta(days=DAYS_DONE))
+    for task in RoadmapTask.objects.filter(platform="youtube", day__lte=DAYS_DONE).order_by("day", "order"):
+        day = today - datetime.timedelta(days=DAYS_DONE - task.day + 1)
+        noon = datetime.datetime.combine(day, datetime.time(12), tzinfo=datetime.UTC)
+        task_complete(user=user, task_id=task.pk, quality=4, now=noon)
+    for number in range(30):
+        idea_create(user=user, title=f"Idea {number}: a video about week {number % 12 + 1}")
+    for achievement in MilestoneAchievement.objects.filter(user=user)[:5]:
+        achievement_share(user=user, milestone_id=achievement.milestone_id)
+    return user
+
+
+def session_cookie(base):
+    """Log in through the real login form; returns the Cookie header."""
+    host = urllib.parse.urlsplit(base).netloc
+    conn = http.client.HTTPConnection(host)
+    conn.request("GET", "/login/")
+    response = conn.getresponse()
+    response.read()
+    csrf = response.headers["Set-Cookie"].split("csrftoken=")[1].split(";")[0]
+    body = urllib.parse.urlencode({"username": EMAIL, "password": PASSWORD, "csrfmiddlewaretoken": csrf})
+    conn.request("POST", "/login/", body, {"Content-Type": "application/x-www-form-urlencoded",
+                                          "Cookie": f"csrftoken={csrf}", "Referer": f"{base}/login/"})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 302, f"login failed: {response.status}"
+    session = [c for c in response.headers.get_all("Set-Cookie") if c.startswith("sessionid=")][0].split(";")[0]
+    return f"csrftoken={csrf}; {session}"
+
+
+def measure(base, path, cookie, count):
+    host = urllib.parse.urlsplit(base).netloc
+    conn = http.client.HTTPConnection(host)
+    server_ms, body = [], b""
+    for _ in range(count):
+        conn.request("GET", path, headers={"Cookie": cookie, "Accept-Encoding": "gzip"})
+        response = conn.getresponse()
+        body = response.read()
+        assert response.status == 200, f"{path}: {response.status}"
+        assert response.headers["Content-Encoding"] == "gzip", f"{path} was not compressed"
+        server_ms.append(float(response.headers["Server-Timing"].split("dur=")[1]))
+    return {"bytes": len(gzip.decompress(body)), "gzip": len(body), "server_ms": median(server_ms)}
+
+
+def queries(path, user):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(user)
+    client.get(path)  # the first request fills per-process caches, as a warm worker has
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+def static_sizes():
+    from django.conf import settings
+
+    root = Path(settings.STATIC_ROOT)
+    return {name: ((root / name).stat().st_size, (root / f"{name}.gz").stat().st_size) for name in STATIC}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=40, help="sequential requests per page for server time")
+    parser.add_argument("--seconds", type=int, default=5, help="wrk time per page")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    prepare(DEFAULT_URL)
+    user = heavy_creator()
+    counts = {path: queries(path, user) for path in PAGES}
+
+    workdir = Path(tempfile.mkdtemp(prefix="cc-bench-pages-"))
+    with gunicorn(args.workers, workdir / "gunicorn.log") as base:
+        cookie = session_cookie(base)
+        for path in PAGES:
+            measure(base, path, cookie, 3)  # warm-up
+        sizes = {path: measure(base, path, cookie, args.requests) for path in PAGES}
+        bare = wrk(f"{base}/bench/bare", args.seconds, args.connections, ROOT / "bench/get_bare.lua")
+        loads = {path: wrk(f"{base}{path}", args.seconds, args.connections, ROOT / "bench/get_bare.lua",
+                           headers={"Cookie": cookie, "Accept-Encoding": "gzip"}) for path in PAGES}
+
+    bare_rps = bare["requests"] / bare["seconds"]
+    print(f"\nA Pro creator on day {DAYS_DONE + 1} with {DAYS_DONE} days completed; {args.workers} gunicorn workers, "
+          f"PostgreSQL; server time = median Server-Timing of {args.requests} sequential requests; "
+          f"req/s with wrk at {args.connections} connections for {args.seconds}s")
+    print(f"{'page':<14}{'HTML KB':>9}{'sent KB':>9}{'server ms':>11}{'queries':>9}{'req/s':>9}{'vs bare':>9}{'non-2xx':>9}")
+    for path in PAGES:
+        size, load = sizes[path], loads[path]
+        rps = load["requests"] / load["seconds"]
+        print(f"{path:<14}{size['bytes'] / 1024:>9.1f}{size['gzip'] / 1024:>9.1f}{size['server_ms']:>11.1f}"
+              f"{counts[path]:>9}{rps:>9.0f}{rps / bare_rps:>8.2f}x{load['non2xx']:>9}")
+    print(f"{'bare JSON':<14}{'':>9}{'':>9}{'':>11}{0:>9}{bare_rps:>9.0f}{1:>8.2f}x{bare['non2xx']:>9}")
+    largest = max(PAGES, key=lambda p: sizes[p]["bytes"])
+    print(f"\nlargest page: {largest} {sizes[largest]['bytes'] / 1024:.1f} KB ({sizes[largest]['gzip'] / 1024:.1f} KB gzip), "
+          f"server time {sizes[largest]['server_ms']:.1f} ms")
+    assets = static_sizes()
+    print("static assets (raw -> gzip, cached for a year by hashed name): " + ", ".join(
+        f"{name} {raw / 1024:.1f} -> {packed / 1024:.1f} KB" for name, (raw, packed) in assets.items()))
+
+
+if __name__ == "__main__":
+    main()
