@@ -26,7 +26,7 @@ class Pages:
 
     def check(self, page, label):
         """Screenshot the page and fail on serious or critical accessibility violations."""
-        page.screenshot(path=self.directory / f"{label}.png", full_page=True)
+        page.screenshot(path=self.directory / f"{label}.png")
         results = self.axe.run(page)
         violations = results.response["violations"]
         self.checked[label] = {"url": page.url, "violations": [
