@@ -42,3 +42,12 @@ def test_ops_grant_a_plan_from_the_user_list(catalogue, ops):
     entitlement = Entitlement.objects.get(user=creator)
     assert (entitlement.plan_id, entitlement.status, entitlement.source) == ("pro", "active", "admin")
     assert plan_for(creator).roadmap_days == 90
+
+
+@pytest.mark.django_db
+def test_the_landing_page_shows_the_catalogue_prices(catalogue, client):
+    from billing.models import Plan
+
+    Plan.objects.filter(code="pro").update(monthly_price_cents=1299)
+    html = client.get("/").content.decode()
+    assert "<h3>Pro Creator</h3>" in html and "$12.99" in html and "$9.99" not in html
