@@ -58,11 +58,12 @@ def delivered_emails(email_log):
 
 def check(*, scenarios, email_log, recorder, load_seconds, workers):
     from django.db.models import Sum
+    from django_tasks_db.models import DBTaskResult
     from djstripe.models import Event
 
     from accounts.models import User
     from billing.models import Entitlement, Payment
-    from core.models import SentEmail
+    from core.models import JobRetry, SentEmail
     from tasks.audit import CHECKS
     from tasks.models import ContentIdea
     from usage.models import Feature, UsageCounter
@@ -109,7 +110,9 @@ def check(*, scenarios, email_log, recorder, load_seconds, workers):
     late_errors = [r for r in recorder.requests if r[0] > 0.75 * load_seconds and _is_error(r[1])]
     invariants.append(("no error after recovery (last quarter of the load)", not late_errors, f"{len(late_errors)} error(s)"))
     invariants.append(("gunicorn workers all alive at the end", workers[0] == workers[1], f"{workers[0]} of {workers[1]}"))
-    return {"invariants": invariants, "emails": (expected, delivered)}
+    retried = collections.Counter(DBTaskResult.objects.filter(pk__in=JobRetry.objects.values("job_id"))
+                                  .values_list("status", flat=True))
+    return {"invariants": invariants, "emails": (expected, delivered), "retried": retried}
 
 
 def _is_error(status):
@@ -132,7 +135,8 @@ def report(*, args, log, recorder, load_seconds, drained, email_worker_exits, cr
     print(f"errors (5xx + connection): {len(errors)}{window}")
     print(f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     print(f"email jobs drained {drained:.1f} s after the load; email worker exits {email_worker_exits} "
-          f"(restarted); retry_jobs runs that failed {cron_errors}")
+          f"(restarted); retry_jobs runs that failed {cron_errors}; jobs it enqueued again: "
+          + (", ".join(f"{n} left {status}" for status, n in results["retried"].items()) or "none"))
     expected, delivered = results["emails"]
     kinds = collections.Counter()
     for key, n in expected.items():

@@ -124,8 +124,8 @@ def inject(fault, seconds, email_worker, log):
                 time.sleep(0.002)
             running = DBTaskResult.objects.filter(status="RUNNING").count()
             email_worker.process.kill()
-            log["events"].append(f"SIGKILL email worker {email_worker.process.pid} at {at:.1f} s, "
-                                 f"{running} job(s) RUNNING")
+            log["events"].append(f"SIGKILL email worker {email_worker.process.pid} at {at:.1f} s "
+                                 f"({running} job(s) RUNNING just before)")
 
 
 def pending_jobs():
