@@ -68,14 +68,16 @@ def wrk(url, seconds, connections, script, *script_args, headers=None):
 
 
 @contextmanager
-def gunicorn(workers, log_path, extra_env=None):
-    """gunicorn with bench.settings on a free loopback port; yields its base URL."""
+def gunicorn(workers, log_path, extra_env=None, app_log=None):
+    """gunicorn with bench.settings on a free loopback port; yields its base URL. The app's own
+    log lines go to `app_log` (a file) when given, else to this process's stderr."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    output = app_log.open("a") if app_log else None
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "creatorcompass.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
          "--access-logfile", "/dev/null", "--error-logfile", str(log_path)],
-        cwd=ROOT, env={**os.environ, **(extra_env or {})}, start_new_session=True,
+        cwd=ROOT, env={**os.environ, **(extra_env or {})}, start_new_session=True, stdout=output, stderr=output,
     )
     try:
         wait_ready(base)

@@ -7,7 +7,6 @@ the message and calls `deliver_once`, which claims the key before sending so tha
 twice, or two workers, send it once.
 """
 
-import datetime
 import functools
 import logging
 
@@ -21,10 +20,6 @@ from django.utils import timezone
 from core.models import SentEmail
 
 logger = logging.getLogger("creatorcompass.email")
-
-# A claim older than this belongs to a worker that died mid-send; another may take over.
-CLAIM_EXPIRY = datetime.timedelta(minutes=10)
-
 
 def email_on_commit(job, *args, using=None, **kwargs):
     """Enqueue `job` with ids (never objects) once the current transaction commits.
@@ -61,7 +56,7 @@ def deliver_once(*, key, message):
     )
     now = timezone.now()
     claimed = SentEmail.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_EXPIRY),
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - settings.EMAIL_CLAIM_EXPIRY),
         pk=record.pk,
         sent_at__isnull=True,
     ).update(claimed_at=now)

@@ -3,9 +3,9 @@ worker leaves it RUNNING); our jobs are idempotent (email keys), so they can be 
 The sweeper does it with exponential backoff, up to MAX_ATTEMPTS; ops can retry from the admin.
 """
 
-import datetime
 import uuid
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -15,12 +15,11 @@ from core.models import JobRetry
 from core.transactions import durable_service
 
 MAX_ATTEMPTS = 5
-STALE_AFTER = datetime.timedelta(minutes=15)
 
 
 def backoff(attempt):
-    """Delay before retry number `attempt` (1-based): 1, 2, 4, 8 … minutes."""
-    return datetime.timedelta(minutes=2 ** (attempt - 1))
+    """Delay before retry number `attempt` (1-based): 1, 2, 4, 8 … times JOB_RETRY_BACKOFF."""
+    return settings.JOB_RETRY_BACKOFF * 2 ** (attempt - 1)
 
 
 def _attempt_of(job):
@@ -50,12 +49,12 @@ def job_retry(*, job, now=None, delay=True):
 
 
 def jobs_to_retry(now=None):
-    """Failed jobs, and jobs RUNNING for longer than STALE_AFTER (their worker died), that were
+    """Failed jobs, and jobs RUNNING for longer than JOB_STALE_AFTER (their worker died), that were
     not retried yet."""
     now = now or timezone.now()
     retried = JobRetry.objects.values("job_id")
     return DBTaskResult.objects.filter(
-        Q(status="FAILED") | Q(status="RUNNING", started_at__lt=now - STALE_AFTER)
+        Q(status="FAILED") | Q(status="RUNNING", started_at__lt=now - settings.JOB_STALE_AFTER)
     ).exclude(pk__in=retried)
 
 

@@ -1,12 +1,14 @@
-"""Request-wide concerns: a request id for logs, request metrics, and database timeouts
-answered as a clean 503 with Retry-After."""
+"""Request-wide concerns: a request id for logs, request metrics, and database timeouts or a
+database that is unreachable (restarting, failing over) answered as a clean 503 with Retry-After."""
 
 import logging
 import time
 import uuid
 
+import psycopg
 from django.conf import settings
-from django.db import OperationalError
+from django.contrib.auth.models import AnonymousUser
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
 
@@ -18,12 +20,26 @@ logger = logging.getLogger("creatorcompass.requests")
 
 # PostgreSQL SQLSTATEs: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
 _TIMEOUT_STATES = {"55P03": "lock", "57014": "statement"}
+# The server going away: admin_shutdown, crash_shutdown, cannot_connect_now (a restart or a
+# failover) and the connection_exception class (08…).
+_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03"}
 RETRY_AFTER_SECONDS = 2
 
 
-def _timeout_kind(exc):
+def _failure_kind(exc):
+    """"lock" or "statement" (a timeout), "unavailable" (no database), or None (a bug)."""
+    if isinstance(exc, InterfaceError):
+        return "unavailable"  # the connection was closed under us
     cause = exc.__cause__
-    return _TIMEOUT_STATES.get(getattr(cause, "sqlstate", None))
+    state = getattr(cause, "sqlstate", None)
+    if state in _TIMEOUT_STATES:
+        return _TIMEOUT_STATES[state]
+    # psycopg gives no SQLSTATE when it cannot reach the server at all (refused, reset).
+    if state in _UNAVAILABLE_STATES or (state or "").startswith("08") or (
+        state is None and isinstance(cause, psycopg.OperationalError)
+    ):
+        return "unavailable"
+    return None
 
 
 class RequestContextMiddleware:
@@ -54,19 +70,27 @@ class RequestContextMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        """A lock or statement timeout means "busy", not "broken": the transaction rolled
-        back whole, so tell the client to retry."""
-        if not isinstance(exception, OperationalError):
+        """A lock or statement timeout means "busy", and a database that went away (restart,
+        failover) "unavailable", not "broken": the request did not complete and every write is
+        all or nothing and safe to replay, so tell the client to retry."""
+        if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        kind = _timeout_kind(exception)
+        kind = _failure_kind(exception)
         if kind is None:
             return None
-        metrics.DATABASE_TIMEOUTS.labels(kind).inc()
-        logger.warning("database %s timeout on %s %s", kind, request.method, request.path)
-        message = "We are busy right now and nothing was changed. Please try again in a moment."
-        if request.path.startswith("/api/"):
-            response = JsonResponse(error_body("busy", message), status=503)
+        context = {}
+        if kind == "unavailable":
+            logger.warning("database unavailable on %s %s: %s", request.method, request.path, exception)
+            code, message = "unavailable", "We could not reach our database. Please try again in a moment."
+            # The page must not touch the database again (the session behind the user menu).
+            context = {"user": AnonymousUser(), "messages": []}
         else:
-            response = render(request, "503.html", {"message": message}, status=503)
+            metrics.DATABASE_TIMEOUTS.labels(kind).inc()
+            logger.warning("database %s timeout on %s %s", kind, request.method, request.path)
+            code, message = "busy", "We are busy right now and nothing was changed. Please try again in a moment."
+        if request.path.startswith("/api/"):
+            response = JsonResponse(error_body(code, message), status=503)
+        else:
+            response = render(request, "503.html", {"message": message, **context}, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

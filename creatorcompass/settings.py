@@ -3,6 +3,7 @@
 Every variable read here is listed in the README's configuration table.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -176,6 +177,14 @@ ANYMAIL = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Recovery of email jobs (core.job_retries, core.email). A job RUNNING longer than
+# JOB_STALE_AFTER lost its worker; `retry_jobs` enqueues it again after
+# JOB_RETRY_BACKOFF * 2^(attempt - 1). A send claim older than EMAIL_CLAIM_EXPIRY belongs to a
+# dead worker: it must be shorter than JOB_STALE_AFTER, so that the retry of a stale job finds
+# the claim expired and sends.
+JOB_STALE_AFTER = datetime.timedelta(minutes=15)
+JOB_RETRY_BACKOFF = datetime.timedelta(minutes=1)
+EMAIL_CLAIM_EXPIRY = datetime.timedelta(minutes=10)
 
 # --- Stripe (dj-stripe) ----------------------------------------------------------------------
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)

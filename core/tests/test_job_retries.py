@@ -68,3 +68,13 @@ def test_ops_retry_from_the_admin_and_the_command(failed_job, ops):
     assert b"Enqueued 1 job(s) again." in response.content
     call_command("retry_jobs")  # nothing left to retry
     assert DBTaskResult.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_job_left_running_by_a_killed_worker_is_retried_once_it_is_stale(failed_job, settings):
+    settings.JOB_STALE_AFTER = datetime.timedelta(seconds=30)
+    started = timezone.now()
+    DBTaskResult.objects.filter(pk=failed_job.pk).update(status="RUNNING", started_at=started)
+
+    assert sweep(started + datetime.timedelta(seconds=29)) == (0, 0)  # may still be running
+    assert sweep(started + datetime.timedelta(seconds=31)) == (1, 0)

@@ -2,8 +2,9 @@ import json
 import logging
 import threading
 
+import psycopg
 import pytest
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 from django.test import Client
 
 from core.logs import JsonFormatter, RequestIdFilter, request_id_var
@@ -117,3 +118,58 @@ def test_pages_are_compressed_for_browsers_that_accept_gzip():
     response = Client().get("/signup/", HTTP_ACCEPT_ENCODING="gzip, br")
     assert response["Content-Encoding"] == "gzip"
     assert b"Start your roadmap" in gzip.decompress(response.content)
+
+
+def _database_gone(error):
+    """What Django raises when psycopg loses the server: an OperationalError caused by `error`."""
+
+    def fail(**kwargs):
+        try:
+            raise error
+        except psycopg.Error as exc:
+            raise OperationalError(str(exc)) from exc
+
+    return fail
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("error", [
+    psycopg.errors.AdminShutdown("terminating connection due to administrator command"),
+    psycopg.errors.CannotConnectNow("the database system is shutting down"),
+    psycopg.OperationalError("connection failed: Connection refused"),
+])
+def test_a_database_restart_answers_503_unavailable_not_500(monkeypatch, error):
+    from accounts.tests.factories import CreatorFactory
+    from core.testing.api import api_client_for
+
+    api = api_client_for(CreatorFactory())
+    monkeypatch.setattr("milestones.selectors.celebrations_pending", _database_gone(error))
+
+    response = api.get("/api/v1/celebrations")
+
+    assert response.status_code == 503 and response["Retry-After"] == "2"
+    assert response.json()["error"]["code"] == "unavailable"
+
+
+@pytest.mark.django_db
+def test_the_unavailable_page_does_not_touch_the_database_again(monkeypatch, client):
+    from accounts.tests.factories import CreatorFactory
+
+    client.force_login(CreatorFactory())
+    monkeypatch.setattr("accounts.services.email_verify", _database_gone(psycopg.errors.AdminShutdown("gone")))
+
+    response = client.get("/verify/some-token/")
+
+    assert response.status_code == 503 and b"We could not reach our database" in response.content
+
+
+@pytest.mark.django_db
+def test_other_database_errors_stay_500(monkeypatch):
+    from accounts.tests.factories import CreatorFactory
+    from core.testing.api import api_client_for
+
+    api = api_client_for(CreatorFactory())
+    api.raise_request_exception = False
+    monkeypatch.setattr("milestones.selectors.celebrations_pending", _database_gone(psycopg.errors.DiskFull("disk full")))
+
+    assert api.get("/api/v1/celebrations").status_code == 500
