@@ -36,7 +36,8 @@ from bench.common import ROOT, gunicorn, prepare  # noqa: E402
 
 FAULTS = ("worker-kill", "pg-restart", "email-worker-kill")
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cc_faults"
-PG_RESTART = ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "restart"]
+# The machine's one cluster: its version is the directory under /etc/postgresql.
+PG_RESTART = ["pg_ctlcluster", "--skip-systemctl-redirect", min(os.listdir("/etc/postgresql")), "main", "restart"]
 
 
 def children(pid):
