@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 
+from accounts.catalog import Platform
 from accounts.models import Enrollment, User
 
 
@@ -21,6 +22,10 @@ def enrollment_primary(*, user):
 
 
 def enrollment_get(*, user, platform):
+    """The creator's enrollment on `platform`, or None, also for anything that is not a
+    platform (a query parameter can carry bytes, like NUL, that PostgreSQL refuses in text)."""
+    if platform not in Platform.values:
+        return None
     return Enrollment.objects.filter(user=user, platform=platform).first()
 
 

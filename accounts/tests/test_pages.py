@@ -11,7 +11,7 @@ def client():
 
 
 @pytest.mark.django_db
-def test_landing_page_invites_to_sign_up(client):
+def test_landing_page_invites_to_sign_up(client, catalogue):
     response = client.get("/")
     assert response.status_code == 200
     assert b'href="/signup/"' in response.content and b"Pro Creator" in response.content

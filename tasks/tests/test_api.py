@@ -50,6 +50,13 @@ def test_roadmap_of_a_platform_not_followed_is_404(creator):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("platform", ["myspace", "\u00b9\x00"])  # the second found by schemathesis: a 500 on PostgreSQL
+def test_roadmap_of_something_that_is_no_platform_is_404(creator, platform):
+    response = api_client_for(creator).get("/api/v1/roadmap", {"platform": platform})
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
 def test_roadmap_query_count_is_the_same_for_1_or_90_completed_days(creator, roadmap):
     EntitlementFactory(user=creator, plan_id="pro")
     api = api_client_for(creator)
