@@ -2,7 +2,14 @@
 
 from django.db.models import Prefetch, Q
 
+from core.catalog import catalogue_cached
 from milestones.models import KIND_ORDER, Celebration, Milestone, MilestoneAchievement
+
+
+def milestones_active(*, version):
+    """Every active milestone, read once per process and catalogue version (`version` from
+    core.catalog.catalogue_version): shared by the process's requests, so read-only."""
+    return catalogue_cached("milestones.active", version, lambda: list(Milestone.objects.filter(is_active=True)))
 
 
 def celebrations_pending(*, user):

@@ -122,3 +122,17 @@ def test_complete_a_task_of_another_platform_or_unknown_is_404(creator, roadmap)
 @pytest.mark.django_db
 def test_complete_requires_authentication(roadmap):
     assert APIClient().post(f"/api/v1/tasks/{roadmap[1].pk}/complete").status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_completion_body_is_what_the_documented_serializer_gives(creator, roadmap):
+    from tasks.api import CompletionOutput, completion_body
+    from tasks.services import task_complete
+
+    first = task_complete(user=creator, task_id=roadmap[1].pk, quality=5, notes="Posted!")  # unlocks tasks-1
+    second = task_complete(user=creator, task_id=roadmap[2].pk)
+    repeat = task_complete(user=creator, task_id=roadmap[1].pk)
+
+    assert first.new_achievements and second.pending_celebrations
+    for result in (first, second, repeat):
+        assert completion_body(result) == CompletionOutput(result).data
