@@ -209,10 +209,15 @@ def profile_update(*, user, niche=None, timezone=None, display_name=None, milest
     return profile
 
 
-def stats_lock(*, user_id):
+def stats_lock(*, user_id, following=None):
     """Lock the creator's stats row (first in the lock order: stats → entitlement → usage) and
-    return it re-read under the lock. Call inside a transaction."""
-    return CreatorStats.objects.select_for_update().get(user_id=user_id)
+    return it re-read under the lock. With `following` (a platform): only if the creator follows
+    that platform's roadmap, else None and nothing is locked; the check rides on the lock's
+    query. Call inside a transaction."""
+    stats = CreatorStats.objects.select_for_update(of=("self",)).filter(user_id=user_id)
+    if following is None:
+        return stats.get()
+    return stats.filter(user__enrollments__platform=following).first()
 
 
 def stats_record_completion(*, locked_stats, points, local_date):
@@ -256,15 +261,14 @@ def stats_set_totals(*, locked_stats, points, tasks_completed):
     CreatorStats.objects.filter(user_id=locked_stats.user_id).update(points=points, tasks_completed=tasks_completed)
 
 
-def enrollment_move_to(*, enrollment, phase, week):
-    """Move an enrollment forward to (phase, week); never backwards. Call inside a transaction."""
+def enrollment_move_to(*, user, platform, phase, week):
+    """Move the creator's enrollment in a platform's roadmap forward to (phase, week); never
+    backwards (one conditional UPDATE, no read). Call inside a transaction."""
     moved = (
-        Enrollment.objects.filter(pk=enrollment.pk)
+        Enrollment.objects.filter(user=user, platform=platform)
         .filter(Q(current_phase__lt=phase) | Q(current_phase=phase, current_week__lt=week))
         .update(current_phase=phase, current_week=week)
     )
-    if moved:
-        enrollment.current_phase, enrollment.current_week = phase, week
     return bool(moved)
 
 

@@ -23,14 +23,19 @@ def plan_code_effective(entitlement, *, now=None):
     return PlanCode.FREE
 
 
+def plans_catalogue(*, version):
+    """Every plan by code, read once per process and catalogue version (`version` from
+    core.catalog.catalogue_version): shared by the process's requests, so read-only."""
+    return catalogue_cached("billing.plans", version, lambda: {plan.code: plan for plan in Plan.objects.all()})
+
+
 def plan_for(user, *, now=None, catalogue_version=None):
     """The Plan the creator may use now: the entitlement with its plan, plus the free plan when
     the entitlement grants nothing. Given `catalogue_version` (core.catalog), the plans come from
     the process's copy of the catalogue and this is one small query in every case."""
     if catalogue_version is not None:
-        plans = catalogue_cached("billing.plans", catalogue_version, lambda: {plan.code: plan for plan in Plan.objects.all()})
         entitlement = Entitlement.objects.filter(user=user).first()
-        return plans[plan_code_effective(entitlement, now=now)]
+        return plans_catalogue(version=catalogue_version)[plan_code_effective(entitlement, now=now)]
     entitlement = Entitlement.objects.select_related("plan").filter(user=user).first()
     code = plan_code_effective(entitlement, now=now)
     if entitlement is not None and code == entitlement.plan_id:

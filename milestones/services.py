@@ -16,7 +16,7 @@ from milestones.models import (
     MilestoneKind,
     share_token_new,
 )
-from milestones.selectors import milestones_active
+from milestones.selectors import milestones_by_id
 
 # The stats counter each kind of milestone counts (phase_completed is decided by the caller).
 _COUNTED = {
@@ -46,8 +46,10 @@ def milestones_unlock(*, user, platform, before, after, phases_completed, milest
     now = now or timezone.now()
     crossed = {
         milestone.pk: milestone
-        for milestone in milestones_active(version=catalogue_version)
-        if milestone.platform in ("", platform) and _crossed(milestone, before, after, phases_completed)
+        for milestone in milestones_by_id(version=catalogue_version).values()
+        if milestone.is_active
+        and milestone.platform in ("", platform)
+        and _crossed(milestone, before, after, phases_completed)
     }
     if not crossed:
         return []

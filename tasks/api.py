@@ -122,10 +122,10 @@ def completion_body(result):
         ],
         "pending_celebrations": [
             {
-                "id": c.pk,
-                "title": c.achievement.milestone.title,
-                "message": c.achievement.milestone.message,
-                "milestone_id": c.achievement.milestone_id,
+                "id": c.id,
+                "title": c.milestone.title,
+                "message": c.milestone.message,
+                "milestone_id": c.milestone.id,
                 "created_at": _DATETIME.to_representation(c.created_at),
             }
             for c in result.pending_celebrations

@@ -5,9 +5,8 @@ import dataclasses
 from django.db import connections, router
 from django.utils import timezone
 
-from accounts import selectors as account_selectors
 from accounts import services as account_services
-from billing.selectors import plan_for
+from billing.selectors import plan_for, plans_catalogue
 from core.catalog import catalogue_version
 from core.errors import InvalidInput, NotFound, PlanRequired
 from core.transactions import durable_service
@@ -60,17 +59,16 @@ def _complete(*, user, task_id, quality, notes, now):
     task = catalogue.tasks.get(task_id)
     if task is None:
         raise NotFound("No such task.")
-    enrollment = account_selectors.enrollment_get(user=user, platform=task.platform)
-    if enrollment is None:
+    stats = account_services.stats_lock(user_id=user.pk, following=task.platform)
+    if stats is None:
         raise NotFound("No such task on your roadmaps.")
-    stats = account_services.stats_lock(user_id=user.pk)
 
-    plan = plan_for(user, now=now, catalogue_version=version)
-    if task.day > plan.roadmap_days:
+    plan = _plan_short_of(user=user, task=task, catalogue_version=version, now=now)
+    if plan is not None:
         # A task completed under an earlier, bigger plan still answers as a repeat.
         existing = TaskCompletion.objects.filter(user=user, task=task).first()
         if existing is not None:
-            return CompletionResult(existing, False, stats, [], celebrations_pending(user=user))
+            return _repeat(user=user, existing=existing, stats=stats, catalogue_version=version)
         raise PlanRequired(
             f"Day {task.day} is part of the {ROADMAP_DAYS}-day roadmap on a paid plan; "
             f"your plan covers {plan.roadmap_days} days.",
@@ -85,11 +83,11 @@ def _complete(*, user, task_id, quality, notes, now):
     )
     if not _insert_once(completion):
         existing = TaskCompletion.objects.get(user=user, task=task)
-        return CompletionResult(existing, False, stats, [], celebrations_pending(user=user))
+        return _repeat(user=user, existing=existing, stats=stats, catalogue_version=version)
 
     before = stats
     stats = account_services.stats_record_completion(locked_stats=before, points=points, local_date=local_date)
-    phase_completed = _advance(user=user, enrollment=enrollment, task=task, catalogue=catalogue)
+    phase_completed = _advance(user=user, task=task, catalogue=catalogue)
     new_achievements = milestone_services.milestones_unlock(
         user=user,
         platform=task.platform,
@@ -100,7 +98,23 @@ def _complete(*, user, task_id, quality, notes, now):
         catalogue_version=version,
         now=now,
     )
-    return CompletionResult(completion, True, stats, new_achievements, celebrations_pending(user=user))
+    pending = celebrations_pending(user=user, catalogue_version=version)
+    return CompletionResult(completion, True, stats, new_achievements, pending)
+
+
+def _repeat(*, user, existing, stats, catalogue_version):
+    """A repeat answers with the first completion and what is pending, and changes nothing."""
+    return CompletionResult(existing, False, stats, [], celebrations_pending(user=user, catalogue_version=catalogue_version))
+
+
+def _plan_short_of(*, user, task, catalogue_version, now):
+    """The creator's plan if the task's day is beyond it, else None. Every plan covers the first
+    days (the free plan's 30), so only a later day reads the creator's plan (one query)."""
+    plans = plans_catalogue(version=catalogue_version).values()
+    if task.day <= min((plan.roadmap_days for plan in plans), default=0):
+        return None
+    plan = plan_for(user, now=now, catalogue_version=catalogue_version)
+    return plan if task.day > plan.roadmap_days else None
 
 
 def _insert_once(completion):
@@ -132,13 +146,15 @@ def _insert_once(completion):
     return True
 
 
-def _advance(*, user, enrollment, task, catalogue):
-    """Move the enrollment to the first week with an open task; return whether the task's
-    phase is now complete (this completion completed it: the task was open until now).
-    One query, the ids of the tasks the creator completed (at most 270, read from the unique
-    index); which tasks each week has comes from the catalogue."""
-    done = set(TaskCompletion.objects.filter(user=user).values_list("task_id", flat=True))
+def _advance(*, user, task, catalogue):
+    """Move the enrollment to the first week with an open task when this completion closed every
+    week before it (its own included); return whether the task's phase is now complete (this
+    completion completed it: the task was open until now). One query, the ids of the tasks the
+    creator completed (at most 270, read from the unique index); which tasks each week has comes
+    from the catalogue."""
+    done = set(TaskCompletion.objects.filter(user=user).order_by().values_list("task_id", flat=True))
     open_weeks = [week for week, task_ids in catalogue.weeks[task.platform].items() if not task_ids <= done]
-    if open_weeks and open_weeks[0] > (enrollment.current_phase, enrollment.current_week):
-        account_services.enrollment_move_to(enrollment=enrollment, phase=open_weeks[0][0], week=open_weeks[0][1])
+    if open_weeks and open_weeks[0] > (task.phase, task.week):
+        phase, week = open_weeks[0]
+        account_services.enrollment_move_to(user=user, platform=task.platform, phase=phase, week=week)
     return all(phase != task.phase for phase, _ in open_weeks)

@@ -47,7 +47,7 @@ def test_first_completion_scores_counts_streaks_and_unlocks_the_first_milestone(
     assert (stats.points, stats.tasks_completed, stats.current_streak, stats.longest_streak) == (18, 1, 1, 1)
     assert stats.last_active_on == datetime.date(2026, 1, 1)
     assert [a.milestone.code for a in result.new_achievements] == ["tasks-1"]
-    assert [c.achievement.milestone.code for c in result.pending_celebrations] == ["tasks-1"]
+    assert [c.milestone.code for c in result.pending_celebrations] == ["tasks-1"]
     assert Celebration.objects.filter(user=creator, seen_at__isnull=True).count() == 1
     assert len(callbacks) == 1
     assert DBTaskResult.objects.filter(task_path="milestones.jobs.send_milestone_email").count() == 1
@@ -298,8 +298,24 @@ def test_completion_query_count_is_the_same_with_5_or_50_milestones(roadmap):
 
     assert MilestoneAchievement.objects.filter(user=creator).count() == 17
     # SAVEPOINT … RELEASE (the test's stand-in for BEGIN … COMMIT); catalogue version (tasks,
-    # milestones and plans come from the process's copy); enrollment; stats FOR UPDATE;
-    # entitlement; INSERT completion … ON CONFLICT DO NOTHING; stats UPDATE; completed task ids
+    # milestones and plans come from the process's copy); stats FOR UPDATE joined to the
+    # enrollment; INSERT completion … ON CONFLICT DO NOTHING; stats UPDATE; completed task ids
     # (week/phase progress); INSERT achievements; re-read them; INSERT celebrations; pending
-    # celebrations. Three fewer when no milestone is crossed.
-    assert len(with_5) == len(with_50) == 13
+    # celebrations. Three fewer when no milestone is crossed; one more (the entitlement) for a
+    # day beyond the free plan's 30.
+    assert len(with_5) == len(with_50) == 11
+
+
+@pytest.mark.django_db
+def test_completion_query_count_without_milestones_and_beyond_day_30(roadmap):
+    creator = _fresh_creator()
+    EntitlementFactory(user=creator)
+    task_complete(user=creator, task_id=roadmap[1].pk, now=at(2026, 1, 1, 9))  # tasks-1
+
+    counts = []
+    for day in (2, 31):  # neither crosses a milestone
+        with CaptureQueriesContext(connection) as queries:
+            task_complete(user=creator, task_id=roadmap[day].pk, now=at(2026, 1, day, 9))
+        counts.append(len(queries))
+
+    assert counts == [8, 9]
