@@ -214,10 +214,13 @@ def stats_lock(*, user_id, following=None):
     return it re-read under the lock. With `following` (a platform): only if the creator follows
     that platform's roadmap, else None and nothing is locked; the check rides on the lock's
     query. Call inside a transaction."""
-    stats = CreatorStats.objects.select_for_update(of=("self",)).filter(user_id=user_id)
+    locked = CreatorStats.objects.select_for_update(of=("self",))
     if following is None:
-        return stats.get()
-    return stats.filter(user__enrollments__platform=following).first()
+        return locked.get(user_id=user_id)
+    try:
+        return locked.get(user_id=user_id, user__enrollments__platform=following)
+    except CreatorStats.DoesNotExist:
+        return None
 
 
 def stats_record_completion(*, locked_stats, points, local_date):

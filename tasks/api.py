@@ -134,6 +134,7 @@ def completion_body(result):
 
 
 class TaskCompleteApi(APIView):
+    auth_loads_stats = False  # the service locks and re-reads them
     class CompleteInput(serializers.Serializer):
         quality = serializers.IntegerField(min_value=1, max_value=5, required=False)
         notes = serializers.CharField(max_length=services.NOTES_MAX, required=False, allow_blank=True, default="")

@@ -136,3 +136,16 @@ def test_the_completion_body_is_what_the_documented_serializer_gives(creator, ro
     assert first.new_achievements and second.pending_celebrations
     for result in (first, second, repeat):
         assert completion_body(result) == CompletionOutput(result).data
+
+
+@pytest.mark.django_db
+def test_completing_authenticates_without_the_stats_it_locks_and_me_still_has_them(creator, roadmap):
+    api = api_client_for(creator)
+
+    with CaptureQueriesContext(connection) as completing:
+        assert api.post(f"/api/v1/tasks/{roadmap[1].pk}/complete").status_code == 201
+    with CaptureQueriesContext(connection) as me:
+        body = api.get("/api/v1/me").json()
+
+    assert "accounts_creatorprofile" in completing[0]["sql"] and "accounts_creatorstats" not in completing[0]["sql"]
+    assert "accounts_creatorstats" in me[0]["sql"] and body["stats"]["tasks_completed"] == 1
