@@ -34,7 +34,10 @@ def plan_for(user, *, now=None, catalogue_version=None):
     the entitlement grants nothing. Given `catalogue_version` (core.catalog), the plans come from
     the process's copy of the catalogue and this is one small query in every case."""
     if catalogue_version is not None:
-        entitlement = Entitlement.objects.filter(user=user).first()
+        try:
+            entitlement = Entitlement.objects.get(user=user)  # one-to-one: no ORDER BY as first() builds
+        except Entitlement.DoesNotExist:
+            entitlement = None
         return plans_catalogue(version=catalogue_version)[plan_code_effective(entitlement, now=now)]
     entitlement = Entitlement.objects.select_related("plan").filter(user=user).first()
     code = plan_code_effective(entitlement, now=now)
