@@ -209,31 +209,53 @@ def profile_update(*, user, niche=None, timezone=None, display_name=None, milest
     return profile
 
 
-def stats_lock(*, user_id):
+def stats_lock(*, user_id, following=None):
     """Lock the creator's stats row (first in the lock order: stats → entitlement → usage) and
-    return it re-read under the lock. Call inside a transaction."""
-    return CreatorStats.objects.select_for_update().get(user_id=user_id)
+    return it re-read under the lock. With `following` (a platform): only if the creator follows
+    that platform's roadmap, else None and nothing is locked; the check rides on the lock's
+    query. Call inside a transaction."""
+    locked = CreatorStats.objects.select_for_update(of=("self",))
+    if following is None:
+        return locked.get(user_id=user_id)
+    try:
+        return locked.get(user_id=user_id, user__enrollments__platform=following)
+    except CreatorStats.DoesNotExist:
+        return None
 
 
 def stats_record_completion(*, locked_stats, points, local_date):
     """Add a completion to the stats: points and count with F(); the streak by the creator's
     local date (same day: unchanged; the day after the last active day: +1; a gap: 1);
-    longest = max(longest, streak). Returns the stats re-read.
+    longest = max(longest, streak). Returns the stats after the change.
 
     Call inside a transaction while holding the stats lock: `locked_stats` is the row that
     stats_lock re-read under it, so the streak case decided from it cannot change before the
-    UPDATE (lock, re-read, decide, write)."""
+    UPDATE (lock, re-read, decide, write). For the same reason the returned values are derived
+    from `locked_stats` instead of re-read: every writer of stats holds this lock, so they are
+    exactly what the UPDATE stored, and the completion saves a query."""
     last = locked_stats.last_active_on
     changes = {"points": F("points") + points, "tasks_completed": F("tasks_completed") + 1}
+    after = CreatorStats(
+        user_id=locked_stats.user_id,
+        points=locked_stats.points + points,
+        tasks_completed=locked_stats.tasks_completed + 1,
+        current_streak=locked_stats.current_streak,
+        longest_streak=locked_stats.longest_streak,
+        last_active_on=last,
+    )
     # A last-active date after today happens when the creator moves west across time zones:
     # treat it as the same day rather than break the streak.
     if last is None or last < local_date:
-        streak = F("current_streak") + 1 if last == local_date - datetime.timedelta(days=1) else Value(1)
+        next_day = last == local_date - datetime.timedelta(days=1)
+        streak = F("current_streak") + 1 if next_day else Value(1)
         changes.update(
             current_streak=streak, longest_streak=Greatest(F("longest_streak"), streak), last_active_on=local_date
         )
+        after.current_streak = locked_stats.current_streak + 1 if next_day else 1
+        after.longest_streak = max(locked_stats.longest_streak, after.current_streak)
+        after.last_active_on = local_date
     CreatorStats.objects.filter(user_id=locked_stats.user_id).update(**changes)
-    return CreatorStats.objects.get(user_id=locked_stats.user_id)
+    return after
 
 
 def stats_set_totals(*, locked_stats, points, tasks_completed):
@@ -242,15 +264,14 @@ def stats_set_totals(*, locked_stats, points, tasks_completed):
     CreatorStats.objects.filter(user_id=locked_stats.user_id).update(points=points, tasks_completed=tasks_completed)
 
 
-def enrollment_move_to(*, enrollment, phase, week):
-    """Move an enrollment forward to (phase, week); never backwards. Call inside a transaction."""
+def enrollment_move_to(*, user, platform, phase, week):
+    """Move the creator's enrollment in a platform's roadmap forward to (phase, week); never
+    backwards (one conditional UPDATE, no read). Call inside a transaction."""
     moved = (
-        Enrollment.objects.filter(pk=enrollment.pk)
+        Enrollment.objects.filter(user=user, platform=platform)
         .filter(Q(current_phase__lt=phase) | Q(current_phase=phase, current_week__lt=week))
         .update(current_phase=phase, current_week=week)
     )
-    if moved:
-        enrollment.current_phase, enrollment.current_week = phase, week
     return bool(moved)
 
 

@@ -3,6 +3,7 @@
 from django.utils import timezone
 
 from billing.models import Entitlement, EntitlementStatus, Payment, Plan, PlanCode
+from core.catalog import catalogue_cached
 
 # A paid plan counts while its subscription is active or trialing; past_due keeps access
 # until the period it paid for ends; anything else is the free plan (DESIGN.md §2).
@@ -22,8 +23,22 @@ def plan_code_effective(entitlement, *, now=None):
     return PlanCode.FREE
 
 
-def plan_for(user, *, now=None):
-    """The Plan the creator may use now: one query in every case."""
+def plans_catalogue(*, version):
+    """Every plan by code, read once per process and catalogue version (`version` from
+    core.catalog.catalogue_version): shared by the process's requests, so read-only."""
+    return catalogue_cached("billing.plans", version, lambda: {plan.code: plan for plan in Plan.objects.all()})
+
+
+def plan_for(user, *, now=None, catalogue_version=None):
+    """The Plan the creator may use now: the entitlement with its plan, plus the free plan when
+    the entitlement grants nothing. Given `catalogue_version` (core.catalog), the plans come from
+    the process's copy of the catalogue and this is one small query in every case."""
+    if catalogue_version is not None:
+        try:
+            entitlement = Entitlement.objects.get(user=user)  # one-to-one: no ORDER BY as first() builds
+        except Entitlement.DoesNotExist:
+            entitlement = None
+        return plans_catalogue(version=catalogue_version)[plan_code_effective(entitlement, now=now)]
     entitlement = Entitlement.objects.select_related("plan").filter(user=user).first()
     code = plan_code_effective(entitlement, now=now)
     if entitlement is not None and code == entitlement.plan_id:

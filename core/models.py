@@ -33,3 +33,15 @@ class JobRetry(models.Model):
 
     def __str__(self):
         return f"{self.job_id} → {self.retried_as} (attempt {self.attempt})"
+
+
+class CatalogueVersion(models.Model):
+    """One row whose token changes, in the same transaction, whenever the catalogue (roadmap
+    tasks, milestones, plans) changes. Processes keep a copy of the catalogue for as long as
+    the token they read stays the same (core.catalog.catalogue_cached): one small query
+    instead of several larger ones on the hot path."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token

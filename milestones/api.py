@@ -31,9 +31,9 @@ class AchievementOutput(serializers.Serializer):
 
 class CelebrationOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    title = serializers.CharField(source="achievement.milestone.title")
-    message = serializers.CharField(source="achievement.milestone.message")
-    milestone_id = serializers.IntegerField(source="achievement.milestone_id")
+    title = serializers.CharField(source="milestone.title")
+    message = serializers.CharField(source="milestone.message")
+    milestone_id = serializers.IntegerField(source="milestone.id")
     created_at = serializers.DateTimeField()
 
 

@@ -16,40 +16,54 @@ from milestones.models import (
     MilestoneKind,
     share_token_new,
 )
+from milestones.selectors import milestones_by_id
+
+# The stats counter each kind of milestone counts (phase_completed is decided by the caller).
+_COUNTED = {
+    MilestoneKind.TASKS_COMPLETED: "tasks_completed",
+    MilestoneKind.STREAK_DAYS: "current_streak",
+    MilestoneKind.POINTS: "points",
+}
 
 
-def milestones_unlock(*, user, platform, before, after, phases_completed, milestone_emails, now=None):
+def _crossed(milestone, before, after, phases_completed):
+    if milestone.kind == MilestoneKind.PHASE_COMPLETED:
+        return milestone.threshold in phases_completed
+    counter = _COUNTED.get(milestone.kind)
+    return counter is not None and getattr(before, counter) < milestone.threshold <= getattr(after, counter)
+
+
+def milestones_unlock(*, user, platform, before, after, phases_completed, milestone_emails, catalogue_version, now=None):
     """Give the creator every milestone whose threshold this change crossed (stats going from
     `before` to `after`, plus the phases it completed), each with a pending celebration; email
-    them after commit if they opted in. Returns the new achievements. A constant number of
-    queries whatever the catalogue size, and one on the usual path where nothing is crossed.
+    them after commit if they opted in. Returns the new achievements. The milestones come from
+    the process's copy of the catalogue at `catalogue_version`, so the usual path, where nothing
+    is crossed, runs no query, and crossing any number of them runs three.
 
     Constraint-safe: the inserts ignore duplicates (unique user+milestone, one celebration per
     achievement), so a replay, or a streak that climbs past a mark a second time, adds nothing.
     Call inside a transaction while holding the stats lock."""
     now = now or timezone.now()
-    crossed = (
-        Q(kind=MilestoneKind.TASKS_COMPLETED, threshold__gt=before.tasks_completed, threshold__lte=after.tasks_completed)
-        | Q(kind=MilestoneKind.STREAK_DAYS, threshold__gt=before.current_streak, threshold__lte=after.current_streak)
-        | Q(kind=MilestoneKind.POINTS, threshold__gt=before.points, threshold__lte=after.points)
-        | Q(kind=MilestoneKind.PHASE_COMPLETED, threshold__in=list(phases_completed))
-    )
-    milestone_ids = list(
-        Milestone.objects.filter(crossed, platform__in=["", platform], is_active=True).values_list("id", flat=True)
-    )
-    if not milestone_ids:
+    crossed = {
+        milestone.pk: milestone
+        for milestone in milestones_by_id(version=catalogue_version).values()
+        if milestone.is_active
+        and milestone.platform in ("", platform)
+        and _crossed(milestone, before, after, phases_completed)
+    }
+    if not crossed:
         return []
     MilestoneAchievement.objects.bulk_create(
-        [MilestoneAchievement(user=user, milestone_id=mid, achieved_at=now) for mid in milestone_ids],
+        [MilestoneAchievement(user=user, milestone_id=mid, achieved_at=now) for mid in crossed],
         ignore_conflicts=True,
     )
-    achievements = list(
-        MilestoneAchievement.objects.select_related("milestone")
-        .filter(user=user, milestone_id__in=milestone_ids, achieved_at=now)
-        .order_by("milestone__kind", "milestone__threshold")
-    )
+    # Re-read for the ids (ignore_conflicts returns none); those achieved earlier are left out.
+    achievements = list(MilestoneAchievement.objects.filter(user=user, milestone_id__in=crossed, achieved_at=now))
     if not achievements:
         return []
+    for achievement in achievements:
+        achievement.milestone = crossed[achievement.milestone_id]
+    achievements.sort(key=lambda a: (a.milestone.kind, a.milestone.threshold))
     Celebration.objects.bulk_create([Celebration(achievement=a, user=user) for a in achievements], ignore_conflicts=True)
     if milestone_emails:
         email_on_commit(jobs.send_milestone_email, user.pk, [a.pk for a in achievements])

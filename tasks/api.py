@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.api import StatsOutput
 from accounts.catalog import Platform
 from core.api import validated
-from milestones.api import AchievementOutput, CelebrationOutput
+from milestones.api import AchievementOutput, CelebrationOutput, share_url
 from tasks import enrollments, exports, ideas, selectors, services
 
 
@@ -84,7 +84,57 @@ class CompletionOutput(serializers.Serializer):
     pending_celebrations = CelebrationOutput(many=True)
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def completion_body(result):
+    """CompletionOutput's body built directly: completing a task is the hot path, and DRF
+    serializers build and copy their fields on every call (about 0.5 ms of a completion's CPU).
+    CompletionOutput stays the documented schema; a test holds the two equal."""
+    completion, stats = result.completion, result.stats
+    return {
+        "completion": {
+            "id": completion.pk,
+            "task_id": completion.task_id,
+            "quality": completion.quality,
+            "notes": completion.notes,
+            "points": completion.points,
+            "completed_at": _DATETIME.to_representation(completion.completed_at),
+            "local_date": completion.local_date.isoformat(),
+        },
+        "stats": {
+            "points": stats.points,
+            "tasks_completed": stats.tasks_completed,
+            "current_streak": stats.current_streak,
+            "longest_streak": stats.longest_streak,
+            "last_active_on": stats.last_active_on and stats.last_active_on.isoformat(),
+        },
+        "new_achievements": [
+            {
+                "id": a.milestone.id,
+                "code": a.milestone.code,
+                "title": a.milestone.title,
+                "message": a.milestone.message,
+                "achieved_at": _DATETIME.to_representation(a.achieved_at),
+                "share_url": share_url(a),
+            }
+            for a in result.new_achievements
+        ],
+        "pending_celebrations": [
+            {
+                "id": c.id,
+                "title": c.milestone.title,
+                "message": c.milestone.message,
+                "milestone_id": c.milestone.id,
+                "created_at": _DATETIME.to_representation(c.created_at),
+            }
+            for c in result.pending_celebrations
+        ],
+    }
+
+
 class TaskCompleteApi(APIView):
+    auth_loads_stats = False  # the service locks and re-reads them
     class CompleteInput(serializers.Serializer):
         quality = serializers.IntegerField(min_value=1, max_value=5, required=False)
         notes = serializers.CharField(max_length=services.NOTES_MAX, required=False, allow_blank=True, default="")
@@ -93,9 +143,7 @@ class TaskCompleteApi(APIView):
     def post(self, request, task_id):
         data = validated(self.CompleteInput, request.data)
         result = services.task_complete(user=request.user, task_id=task_id, **data)
-        return Response(
-            CompletionOutput(result).data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        )
+        return Response(completion_body(result), status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 
 # --- metered actions: ideas, exports, enrollments ------------------------------------------

@@ -7,6 +7,7 @@ from django.db.models import Count, FilteredRelation, Q
 
 from accounts import selectors as account_selectors
 from billing.selectors import plan_for
+from core.catalog import catalogue_cached
 from core.errors import NotFound
 from tasks.models import PHASES, ROADMAP_DAYS, ContentIdea, RoadmapTask, TaskCompletion
 
@@ -66,6 +67,29 @@ class Roadmap:
     @property
     def phase_name(self):
         return PHASES.get(self.enrollment.current_phase, "")
+
+
+@dataclasses.dataclass(frozen=True)
+class RoadmapCatalogue:
+    tasks: dict  # id -> active RoadmapTask
+    weeks: dict  # platform -> {(phase, week): frozenset of its active task ids}, in roadmap order
+
+
+def _roadmap_catalogue_load():
+    tasks = {task.pk: task for task in RoadmapTask.objects.filter(is_active=True)}
+    weeks = {}
+    for task in tasks.values():
+        weeks.setdefault(task.platform, {}).setdefault((task.phase, task.week), set()).add(task.pk)
+    return RoadmapCatalogue(
+        tasks=tasks,
+        weeks={platform: {week: frozenset(ids) for week, ids in sorted(by_week.items())} for platform, by_week in weeks.items()},
+    )
+
+
+def roadmap_catalogue(*, version):
+    """Every active roadmap task, read once per process and catalogue version (`version` from
+    core.catalog.catalogue_version): shared by the process's requests, so read-only."""
+    return catalogue_cached("tasks.roadmap", version, _roadmap_catalogue_load)
 
 
 def roadmap_for(*, user, platform=None, now=None):

@@ -2,18 +2,18 @@
 
 import dataclasses
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, FilteredRelation, Q
+from django.db import connections, router
 from django.utils import timezone
 
-from accounts import selectors as account_selectors
 from accounts import services as account_services
-from billing.selectors import plan_for
+from billing.selectors import plan_for, plans_catalogue
+from core.catalog import catalogue_version
 from core.errors import InvalidInput, NotFound, PlanRequired
 from core.transactions import durable_service
 from milestones import services as milestone_services
 from milestones.selectors import celebrations_pending
-from tasks.models import ROADMAP_DAYS, RoadmapTask, TaskCompletion
+from tasks import selectors
+from tasks.models import ROADMAP_DAYS, TaskCompletion
 
 NOTES_MAX = 2000
 DEFAULT_QUALITY = 3
@@ -54,20 +54,21 @@ def task_complete(*, user, task_id, quality=None, notes="", now=None):
 
 @durable_service("tasks.task_complete")
 def _complete(*, user, task_id, quality, notes, now):
-    task = RoadmapTask.objects.filter(pk=task_id, is_active=True).first()
+    version = catalogue_version()
+    catalogue = selectors.roadmap_catalogue(version=version)
+    task = catalogue.tasks.get(task_id)
     if task is None:
         raise NotFound("No such task.")
-    enrollment = account_selectors.enrollment_get(user=user, platform=task.platform)
-    if enrollment is None:
+    stats = account_services.stats_lock(user_id=user.pk, following=task.platform)
+    if stats is None:
         raise NotFound("No such task on your roadmaps.")
-    stats = account_services.stats_lock(user_id=user.pk)
 
-    existing = TaskCompletion.objects.filter(user=user, task=task).first()
-    if existing is not None:
-        return CompletionResult(existing, False, stats, [], celebrations_pending(user=user))
-
-    plan = plan_for(user, now=now)
-    if task.day > plan.roadmap_days:
+    plan = _plan_short_of(user=user, task=task, catalogue_version=version, now=now)
+    if plan is not None:
+        # A task completed under an earlier, bigger plan still answers as a repeat.
+        existing = TaskCompletion.objects.filter(user=user, task=task).first()
+        if existing is not None:
+            return _repeat(user=user, existing=existing, stats=stats, catalogue_version=version)
         raise PlanRequired(
             f"Day {task.day} is part of the {ROADMAP_DAYS}-day roadmap on a paid plan; "
             f"your plan covers {plan.roadmap_days} days.",
@@ -77,22 +78,16 @@ def _complete(*, user, task_id, quality, notes, now):
     profile = user.profile
     local_date = timezone.localdate(now, timezone=profile.tzinfo)
     points = points_for(quality)
-    try:
-        # The stats lock serialises this creator's completions, so the check above is
-        # authoritative; the unique constraint stays the last word (savepoint: a failed INSERT
-        # must not abort the transaction on PostgreSQL).
-        with transaction.atomic():
-            completion = TaskCompletion.objects.create(
-                user=user, task=task, quality=quality, notes=notes, points=points,
-                completed_at=now, local_date=local_date,
-            )
-    except IntegrityError:
+    completion = TaskCompletion(
+        user=user, task=task, quality=quality, notes=notes, points=points, completed_at=now, local_date=local_date
+    )
+    if not _insert_once(completion):
         existing = TaskCompletion.objects.get(user=user, task=task)
-        return CompletionResult(existing, False, stats, [], celebrations_pending(user=user))
+        return _repeat(user=user, existing=existing, stats=stats, catalogue_version=version)
 
     before = stats
     stats = account_services.stats_record_completion(locked_stats=before, points=points, local_date=local_date)
-    phase_completed = _advance(user=user, enrollment=enrollment, task=task)
+    phase_completed = _advance(user=user, task=task, catalogue=catalogue)
     new_achievements = milestone_services.milestones_unlock(
         user=user,
         platform=task.platform,
@@ -100,24 +95,66 @@ def _complete(*, user, task_id, quality, notes, now):
         after=stats,
         phases_completed=[task.phase] if phase_completed else [],
         milestone_emails=profile.milestone_emails,
+        catalogue_version=version,
         now=now,
     )
-    return CompletionResult(completion, True, stats, new_achievements, celebrations_pending(user=user))
+    pending = celebrations_pending(user=user, catalogue_version=version)
+    return CompletionResult(completion, True, stats, new_achievements, pending)
 
 
-def _advance(*, user, enrollment, task):
-    """Move the enrollment to the first week with an open task; return whether the task's
-    phase is now complete (this completion completed it: the task was open until now).
-    One grouped query over the platform's roadmap (at most 12 rows)."""
-    weeks = (
-        RoadmapTask.objects.filter(platform=task.platform, is_active=True)
-        # The user's condition goes into the JOIN, so only this creator's completions are read.
-        .annotate(mine=FilteredRelation("completions", condition=Q(completions__user=user)))
-        .values("phase", "week")
-        .annotate(total=Count("id"), done=Count("mine"))
-        .order_by("phase", "week")
+def _repeat(*, user, existing, stats, catalogue_version):
+    """A repeat answers with the first completion and what is pending, and changes nothing."""
+    return CompletionResult(existing, False, stats, [], celebrations_pending(user=user, catalogue_version=catalogue_version))
+
+
+def _plan_short_of(*, user, task, catalogue_version, now):
+    """The creator's plan if the task's day is beyond it, else None. Every plan covers the first
+    days (the free plan's 30), so only a later day reads the creator's plan (one query)."""
+    plans = plans_catalogue(version=catalogue_version).values()
+    if task.day <= min((plan.roadmap_days for plan in plans), default=0):
+        return None
+    plan = plan_for(user, now=now, catalogue_version=catalogue_version)
+    return plan if task.day > plan.roadmap_days else None
+
+
+def _insert_once(completion):
+    """Insert the completion unless the creator completed the task before; True if inserted
+    (and `completion.pk` set). One statement, INSERT … ON CONFLICT (user, task) DO NOTHING
+    RETURNING id (PostgreSQL, SQLite ≥ 3.35), where the ORM needs three or four: an existence
+    check, then the INSERT inside a savepoint so that a duplicate's IntegrityError does not
+    abort the transaction (bulk_create(ignore_conflicts=True) returns no id). The unique
+    constraint decides, so a repeat is a repeat even if it bypassed the stats lock."""
+    meta = TaskCompletion._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    alias = router.db_for_write(TaskCompletion)
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({', '.join(quote(meta.get_field(name).column) for name in ('user', 'task'))}) "
+        f"DO NOTHING RETURNING {quote(meta.pk.column)}"
     )
-    open_weeks = [(w["phase"], w["week"]) for w in weeks if w["done"] < w["total"]]
-    if open_weeks and open_weeks[0] > (enrollment.current_phase, enrollment.current_week):
-        account_services.enrollment_move_to(enrollment=enrollment, phase=open_weeks[0][0], week=open_weeks[0][1])
+    params = [field.get_db_prep_save(field.pre_save(completion, add=True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    completion.pk = row[0]
+    completion._state.adding, completion._state.db = False, alias
+    return True
+
+
+def _advance(*, user, task, catalogue):
+    """Move the enrollment to the first week with an open task when this completion closed every
+    week before it (its own included); return whether the task's phase is now complete (this
+    completion completed it: the task was open until now). One query, the ids of the tasks the
+    creator completed (at most 270, read from the unique index); which tasks each week has comes
+    from the catalogue."""
+    done = set(TaskCompletion.objects.filter(user=user).order_by().values_list("task_id", flat=True))
+    open_weeks = [week for week, task_ids in catalogue.weeks[task.platform].items() if not task_ids <= done]
+    if open_weeks and open_weeks[0] > (task.phase, task.week):
+        phase, week = open_weeks[0]
+        account_services.enrollment_move_to(user=user, platform=task.platform, phase=phase, week=week)
     return all(phase != task.phase for phase, _ in open_weeks)

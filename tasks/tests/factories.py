@@ -1,5 +1,6 @@
 import factory
 
+from core.catalog import catalogue_changed
 from tasks.models import RoadmapTask, phase_and_week
 
 
@@ -26,4 +27,5 @@ def roadmap_build(platform="youtube", days=range(1, 91)):
     tasks = RoadmapTask.objects.bulk_create(
         [RoadmapTaskFactory.build(platform=platform, day=day, code=f"{platform}-test-d{day:02d}") for day in days]
     )
+    catalogue_changed()  # bulk_create sends no signal
     return {task.day: task for task in tasks}

@@ -129,3 +129,30 @@ def test_complete_a_task_of_another_platform_or_unknown_is_404(creator, roadmap)
 @pytest.mark.django_db
 def test_complete_requires_authentication(roadmap):
     assert APIClient().post(f"/api/v1/tasks/{roadmap[1].pk}/complete").status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_completion_body_is_what_the_documented_serializer_gives(creator, roadmap):
+    from tasks.api import CompletionOutput, completion_body
+    from tasks.services import task_complete
+
+    first = task_complete(user=creator, task_id=roadmap[1].pk, quality=5, notes="Posted!")  # unlocks tasks-1
+    second = task_complete(user=creator, task_id=roadmap[2].pk)
+    repeat = task_complete(user=creator, task_id=roadmap[1].pk)
+
+    assert first.new_achievements and second.pending_celebrations
+    for result in (first, second, repeat):
+        assert completion_body(result) == CompletionOutput(result).data
+
+
+@pytest.mark.django_db
+def test_completing_authenticates_without_the_stats_it_locks_and_me_still_has_them(creator, roadmap):
+    api = api_client_for(creator)
+
+    with CaptureQueriesContext(connection) as completing:
+        assert api.post(f"/api/v1/tasks/{roadmap[1].pk}/complete").status_code == 201
+    with CaptureQueriesContext(connection) as me:
+        body = api.get("/api/v1/me").json()
+
+    assert "accounts_creatorprofile" in completing[0]["sql"] and "accounts_creatorstats" not in completing[0]["sql"]
+    assert "accounts_creatorstats" in me[0]["sql"] and body["stats"]["tasks_completed"] == 1

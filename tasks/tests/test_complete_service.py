@@ -47,7 +47,7 @@ def test_first_completion_scores_counts_streaks_and_unlocks_the_first_milestone(
     assert (stats.points, stats.tasks_completed, stats.current_streak, stats.longest_streak) == (18, 1, 1, 1)
     assert stats.last_active_on == datetime.date(2026, 1, 1)
     assert [a.milestone.code for a in result.new_achievements] == ["tasks-1"]
-    assert [c.achievement.milestone.code for c in result.pending_celebrations] == ["tasks-1"]
+    assert [c.milestone.code for c in result.pending_celebrations] == ["tasks-1"]
     assert Celebration.objects.filter(user=creator, seen_at__isnull=True).count() == 1
     assert len(callbacks) == 1
     assert DBTaskResult.objects.filter(task_path="milestones.jobs.send_milestone_email").count() == 1
@@ -63,15 +63,21 @@ def test_quality_defaults_to_3_for_16_points(creator, roadmap):
 def test_a_repeat_returns_the_first_completion_and_changes_nothing(creator, roadmap, django_capture_on_commit_callbacks):
     first = task_complete(user=creator, task_id=roadmap[1].pk, quality=5, now=at(2026, 1, 1, 12))
 
+    before = _snapshot(creator)
+
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with count_writes() as writes:
             repeat = task_complete(user=creator, task_id=roadmap[1].pk, quality=1, notes="again", now=at(2026, 1, 2, 12))
 
     assert repeat.created is False and repeat.completion.pk == first.completion.pk
     assert repeat.completion.quality == 5 and repeat.new_achievements == []
-    assert writes == [] and callbacks == []
+    # The one write statement is the completion's INSERT … ON CONFLICT DO NOTHING, which
+    # inserted nothing: the unique constraint tells the repeat apart.
+    assert [table_of(sql) for sql in writes] == ["tasks_taskcompletion"] and callbacks == []
+    assert _snapshot(creator) == before
     stats = stats_of(creator)
     assert (stats.points, stats.tasks_completed, stats.current_streak) == (20, 1, 1)
+    assert TaskCompletion.objects.get(user=creator, task=roadmap[1]).notes == ""
 
 
 @pytest.mark.django_db
@@ -142,9 +148,15 @@ def test_bad_input_is_refused_and_writes_nothing(creator, roadmap, quality, note
 
 # --- streaks, in the creator's time zone ----------------------------------------------------
 
+def _counters(stats):
+    return stats.points, stats.tasks_completed, stats.current_streak, stats.longest_streak, stats.last_active_on
+
+
 def _streak_after(creator, roadmap, moments):
     for day, moment in enumerate(moments, start=1):
-        task_complete(user=creator, task_id=roadmap[day].pk, now=moment)
+        result = task_complete(user=creator, task_id=roadmap[day].pk, now=moment)
+        # The service derives the stats it returns from the locked row: they are what was stored.
+        assert _counters(result.stats) == _counters(stats_of(creator))
     stats = stats_of(creator)
     return stats.current_streak, stats.longest_streak, stats.last_active_on
 
@@ -258,9 +270,11 @@ def test_a_failure_after_any_write_leaves_nothing_of_that_completion(creator, ro
 
 
 def _completion_queries(creator, roadmap, day):
+    # Another creator's completion first: the process reads the catalogue once per version.
+    task_complete(user=_fresh_creator(), task_id=roadmap[day].pk, now=at(2026, 1, day, 9))
     with CaptureQueriesContext(connection) as queries:
         task_complete(user=creator, task_id=roadmap[day].pk, now=at(2026, 1, day, 9))
-    return len(queries)
+    return [query["sql"] for query in queries]
 
 
 def _fresh_creator():
@@ -283,8 +297,25 @@ def test_completion_query_count_is_the_same_with_5_or_50_milestones(roadmap):
     with_50 = _completion_queries(creator, roadmap, 1)
 
     assert MilestoneAchievement.objects.filter(user=creator).count() == 17
-    # SAVEPOINT … RELEASE (the test's stand-in for BEGIN … COMMIT); task; enrollment; stats
-    # FOR UPDATE; existing completion; entitlement; plan; SAVEPOINT, INSERT completion, RELEASE;
-    # stats UPDATE and re-read; week/phase progress; crossed milestones; INSERT achievements;
-    # re-read them; INSERT celebrations; pending celebrations.
-    assert with_5 == with_50 == 19
+    # SAVEPOINT … RELEASE (the test's stand-in for BEGIN … COMMIT); catalogue version (tasks,
+    # milestones and plans come from the process's copy); stats FOR UPDATE joined to the
+    # enrollment; INSERT completion … ON CONFLICT DO NOTHING; stats UPDATE; completed task ids
+    # (week/phase progress); INSERT achievements; re-read them; INSERT celebrations; pending
+    # celebrations. Three fewer when no milestone is crossed; one more (the entitlement) for a
+    # day beyond the free plan's 30.
+    assert len(with_5) == len(with_50) == 11
+
+
+@pytest.mark.django_db
+def test_completion_query_count_without_milestones_and_beyond_day_30(roadmap):
+    creator = _fresh_creator()
+    EntitlementFactory(user=creator)
+    task_complete(user=creator, task_id=roadmap[1].pk, now=at(2026, 1, 1, 9))  # tasks-1
+
+    counts = []
+    for day in (2, 31):  # neither crosses a milestone
+        with CaptureQueriesContext(connection) as queries:
+            task_complete(user=creator, task_id=roadmap[day].pk, now=at(2026, 1, day, 9))
+        counts.append(len(queries))
+
+    assert counts == [8, 9]

@@ -112,3 +112,31 @@ def test_the_repos_own_content_loads_every_platform_with_real_copy():
         assert set(tasks.values_list("day", flat=True)) == set(range(1, 91))
         assert all(len(t.body) > 80 and len(t.why) > 40 and len(t.success) > 30 for t in tasks)
         assert len(set(tasks.values_list("title", flat=True))) == tasks.count()
+
+
+@pytest.mark.django_db
+def test_completions_see_what_load_content_changed(content):
+    """Completion reads tasks and milestones from this process's copy of the catalogue; a load
+    that changes the catalogue gives it a new version, and the next completion reads it anew."""
+    from core.catalog import catalogue_version
+    from core.errors import NotFound
+    from tasks.services import task_complete
+
+    content_load(base_dir=content.path)
+    first, second = CreatorFactory(platform="youtube"), CreatorFactory(platform="youtube")
+    old_day_3 = RoadmapTask.objects.get(code="yt-d03-task")
+    assert task_complete(user=first, task_id=old_day_3.pk).new_achievements[0].milestone.title == "First step"
+    version = catalogue_version()
+
+    path = content.path / "milestones/content/milestones.yaml"
+    path.write_text(path.read_text().replace("title: First step,", "title: Off we go,"))
+    tasks = [_task("youtube", day) for day in range(1, 91)]
+    tasks[2]["code"] = "yt-d03-new"  # day 3's task is replaced; the old one is retired (completed)
+    content.write("youtube", tasks)
+    content_load(base_dir=content.path)
+
+    assert catalogue_version() != version
+    with pytest.raises(NotFound):
+        task_complete(user=second, task_id=old_day_3.pk)
+    result = task_complete(user=second, task_id=RoadmapTask.objects.get(code="yt-d03-new").pk)
+    assert [a.milestone.title for a in result.new_achievements] == ["Off we go"]
