@@ -48,6 +48,46 @@ def webhook_signature(secret, body, timestamp=None):
     return f"t={timestamp},v1={digest}"
 
 
+def subscription_object(subscription_id, customer_id, price, *, period_start, period_end, status="active",
+                        cancel_at_period_end=False, metadata=None, latest_invoice=None):
+    """A subscription with one item selling `price` (a price object), shaped like the API
+    version we pin; what the emulator's Checkout creates and what tests register."""
+    now = int(time.time())
+    return {
+        "id": subscription_id, "object": "subscription", "livemode": False, "created": now, "customer": customer_id,
+        "status": status, "cancel_at_period_end": cancel_at_period_end, "canceled_at": None if status != "canceled" else now,
+        "ended_at": None if status != "canceled" else now, "start_date": now, "billing_cycle_anchor": now,
+        "collection_method": "charge_automatically", "currency": price["currency"], "metadata": metadata or {},
+        "latest_invoice": latest_invoice, "default_payment_method": None, "discounts": [], "trial_end": None,
+        "trial_start": None,
+        "items": {"object": "list", "has_more": False, "data": [{
+            "id": f"si_{subscription_id}", "object": "subscription_item", "created": now, "quantity": 1,
+            "subscription": subscription_id, "current_period_start": period_start, "current_period_end": period_end,
+            "metadata": {}, "price": price,
+        }]},
+    }
+
+
+def invoice_object(invoice_id, customer_id, subscription_id, *, price_id, product_id, amount, number,
+                   hosted_invoice_url, billing_reason, currency="usd", status="paid"):
+    """An invoice of one subscription line, shaped like the API version we pin."""
+    now = int(time.time())
+    paid = status == "paid"
+    return {
+        "id": invoice_id, "object": "invoice", "livemode": False, "created": now, "customer": customer_id,
+        "status": status, "amount_due": amount, "amount_paid": amount if paid else 0, "amount_remaining": 0,
+        "currency": currency, "number": number, "hosted_invoice_url": hosted_invoice_url,
+        "status_transitions": {"paid_at": now if paid else None, "finalized_at": now},
+        "parent": {"type": "subscription_details", "subscription_details": {"subscription": subscription_id, "metadata": {}}},
+        "lines": {"object": "list", "has_more": False, "data": [{
+            "id": f"il_{invoice_id}", "object": "line_item", "amount": amount, "currency": currency, "quantity": 1,
+            "pricing": {"type": "price_details", "price_details": {"price": price_id, "product": product_id}},
+        }]},
+        "metadata": {}, "attempt_count": 1, "billing_reason": billing_reason, "collection_method": "charge_automatically",
+        "discounts": [], "total": amount, "subtotal": amount,
+    }
+
+
 def decode_form(body):
     """Stripe's form encoding (a[b][0][c]=v) -> nested dicts and lists."""
     result = {}
@@ -262,37 +302,17 @@ class StripeEmulator:
             now = int(time.time())
             price = self.objects[session["line_items"][0]["price"]]
             subscription_id, invoice_id = self.new_id("sub"), self.new_id("in")
-            subscription = {
-                "id": subscription_id, "object": "subscription", "livemode": False, "created": now,
-                "customer": session["customer"], "status": "active", "cancel_at_period_end": False,
-                "canceled_at": None, "ended_at": None, "start_date": now, "billing_cycle_anchor": now,
-                "collection_method": "charge_automatically", "currency": price["currency"],
-                "metadata": session.get("subscription_data", {}).get("metadata", {}), "latest_invoice": invoice_id,
-                "default_payment_method": None, "discounts": [], "trial_end": None, "trial_start": None,
-                "items": {"object": "list", "has_more": False, "data": [{
-                    "id": f"si_{subscription_id}", "object": "subscription_item", "created": now, "quantity": 1,
-                    "subscription": subscription_id, "current_period_start": now,
-                    "current_period_end": now + (365 if price["recurring"]["interval"] == "year" else 30) * 86400,
-                    "metadata": {}, "price": price,
-                }]},
-            }
+            period = (365 if price["recurring"]["interval"] == "year" else 30) * 86400
+            subscription = subscription_object(
+                subscription_id, session["customer"], price, period_start=now, period_end=now + period,
+                metadata=session.get("subscription_data", {}).get("metadata", {}), latest_invoice=invoice_id,
+            )
             amount = int(price["unit_amount"])
-            invoice = {
-                "id": invoice_id, "object": "invoice", "livemode": False, "created": now, "customer": session["customer"],
-                "status": "paid", "amount_due": amount, "amount_paid": amount, "amount_remaining": 0,
-                "currency": price["currency"], "number": f"CC-{invoice_id[-6:]}", "total": amount, "subtotal": amount,
-                "hosted_invoice_url": f"{self.url}/invoice/{invoice_id}",
-                "status_transitions": {"paid_at": now, "finalized_at": now},
-                "parent": {"type": "subscription_details",
-                           "subscription_details": {"subscription": subscription_id, "metadata": {}}},
-                "lines": {"object": "list", "has_more": False, "data": [{
-                    "id": f"il_{invoice_id}", "object": "line_item", "amount": amount, "currency": price["currency"],
-                    "quantity": 1, "pricing": {"type": "price_details",
-                                               "price_details": {"price": price["id"], "product": price["product"]}},
-                }]},
-                "metadata": {}, "attempt_count": 1, "billing_reason": "subscription_create",
-                "collection_method": "charge_automatically", "discounts": [],
-            }
+            invoice = invoice_object(
+                invoice_id, session["customer"], subscription_id, price_id=price["id"], product_id=price["product"],
+                amount=amount, currency=price["currency"], number=f"CC-{invoice_id[-6:]}",
+                hosted_invoice_url=f"{self.url}/invoice/{invoice_id}", billing_reason="subscription_create",
+            )
             session.update(status="complete", payment_status="paid", subscription=subscription_id, amount_total=amount)
             for obj in (subscription, invoice):
                 self.objects[obj["id"]] = obj

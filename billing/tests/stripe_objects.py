@@ -7,6 +7,7 @@ import time
 
 from django.conf import settings
 
+from billing.testing.stripe_emulator import invoice_object, subscription_object
 from billing.testing.stripe_emulator import webhook_signature as signature  # noqa: F401 (the tests' name for it)
 
 _ids = itertools.count(1)
@@ -28,40 +29,20 @@ def customer(customer_id, user):
 def subscription(subscription_id, customer_id, plan="pro", interval="month", status="active",
                  period_end=None, cancel_at_period_end=False):
     now = int(time.time())
-    period_end = period_end or now + 30 * 86400
-    price = settings.STRIPE_PRICES[(plan, interval)]
-    return {
-        "id": subscription_id, "object": "subscription", "livemode": False, "created": now, "customer": customer_id,
-        "status": status, "cancel_at_period_end": cancel_at_period_end, "canceled_at": None if status != "canceled" else now,
-        "ended_at": None if status != "canceled" else now, "start_date": now, "billing_cycle_anchor": now,
-        "collection_method": "charge_automatically", "currency": "usd", "metadata": {}, "latest_invoice": None,
-        "default_payment_method": None, "discounts": [], "trial_end": None, "trial_start": None,
-        "items": {"object": "list", "has_more": False, "data": [{
-            "id": f"si_{subscription_id}", "object": "subscription_item", "created": now, "quantity": 1,
-            "subscription": subscription_id, "current_period_start": now - 86400, "current_period_end": period_end,
-            "metadata": {}, "price": {"id": price, "object": "price", "active": True, "currency": "usd",
-                                      "product": f"prod_{plan}", "recurring": {"interval": interval, "interval_count": 1},
-                                      "type": "recurring", "unit_amount": 999 if plan == "pro" else 2999},
-        }]},
-    }
+    price = {"id": settings.STRIPE_PRICES[(plan, interval)], "object": "price", "active": True, "currency": "usd",
+             "product": f"prod_{plan}", "recurring": {"interval": interval, "interval_count": 1},
+             "type": "recurring", "unit_amount": 999 if plan == "pro" else 2999}
+    return subscription_object(subscription_id, customer_id, price, period_start=now - 86400,
+                               period_end=period_end or now + 30 * 86400, status=status,
+                               cancel_at_period_end=cancel_at_period_end)
 
 
 def invoice(invoice_id, customer_id, subscription_id, plan="pro", amount=999, status="paid"):
-    now = int(time.time())
-    price = settings.STRIPE_PRICES[(plan, "month")]
-    return {
-        "id": invoice_id, "object": "invoice", "livemode": False, "created": now, "customer": customer_id,
-        "status": status, "amount_due": amount, "amount_paid": amount if status == "paid" else 0, "amount_remaining": 0,
-        "currency": "usd", "number": f"CC-{invoice_id[-4:]}", "hosted_invoice_url": f"https://invoice.stripe.test/{invoice_id}",
-        "status_transitions": {"paid_at": now if status == "paid" else None, "finalized_at": now},
-        "parent": {"type": "subscription_details", "subscription_details": {"subscription": subscription_id, "metadata": {}}},
-        "lines": {"object": "list", "has_more": False, "data": [{
-            "id": f"il_{invoice_id}", "object": "line_item", "amount": amount, "currency": "usd", "quantity": 1,
-            "pricing": {"type": "price_details", "price_details": {"price": price, "product": f"prod_{plan}"}},
-        }]},
-        "metadata": {}, "attempt_count": 1, "billing_reason": "subscription_cycle", "collection_method": "charge_automatically",
-        "discounts": [], "total": amount, "subtotal": amount,
-    }
+    return invoice_object(
+        invoice_id, customer_id, subscription_id, price_id=settings.STRIPE_PRICES[(plan, "month")],
+        product_id=f"prod_{plan}", amount=amount, status=status, number=f"CC-{invoice_id[-4:]}",
+        hosted_invoice_url=f"https://invoice.stripe.test/{invoice_id}", billing_reason="subscription_cycle",
+    )
 
 
 def event(event_type, obj, created=None, event_id=None):
