@@ -75,14 +75,14 @@ def emulator():
 
     from billing.testing.stripe_emulator import StripeEmulator
     from billing.tests import stripe_objects
-    from core.testing.netguard import allow_inside_transactions
+    from core.testing.netguard import allow_in_djstripe_event_processing
 
     server = StripeEmulator().start()
     for obj in stripe_objects.products_and_prices():
         server.put(obj)
     previous = stripe.api_base
     stripe.api_base = server.url
-    with allow_inside_transactions(server.port, "dj-stripe fetches objects inside its event transaction"):
+    with allow_in_djstripe_event_processing(server.port, "dj-stripe re-reads objects inside its event transaction"):
         yield server
     stripe.api_base = previous
     server.stop()

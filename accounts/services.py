@@ -28,7 +28,7 @@ from accounts.models import (
     User,
 )
 from accounts.tokens import verification_token_read
-from core.email import email_on_commit
+from core.email import email_enqueue
 from core.errors import EmailTaken, InvalidInput, NotFound
 from core.transactions import durable_service
 
@@ -128,7 +128,7 @@ def _signup_write(*, email, password_hash, platform, niche, tz, display_name, is
         started_on=dj_timezone.localdate(timezone=zoneinfo.ZoneInfo(tz)),
     )
     api_token = Token.objects.create(user=user).key if issue_api_token else None
-    email_on_commit(jobs.send_verification_email, user.pk, uuid.uuid4().hex)
+    email_enqueue(jobs.send_verification_email, user.pk, uuid.uuid4().hex)
     return SignupResult(user=user, api_token=api_token)
 
 
@@ -150,7 +150,7 @@ def email_verify(*, token):
     if user is None:
         raise NotFound("This account no longer exists.")
     if verified_now:
-        email_on_commit(jobs.send_welcome_email, user.pk)
+        email_enqueue(jobs.send_welcome_email, user.pk)
     return user
 
 
@@ -158,7 +158,7 @@ def verification_resend(*, user):
     """Send a fresh verification link, unless the email is verified already."""
     if user.is_verified:
         return False
-    email_on_commit(jobs.send_verification_email, user.pk, uuid.uuid4().hex)
+    email_enqueue(jobs.send_verification_email, user.pk, uuid.uuid4().hex)
     return True
 
 
@@ -179,7 +179,7 @@ def password_reset_request(*, email):
     (no account enumeration)."""
     user = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
     if user is not None and user.has_usable_password():
-        email_on_commit(jobs.send_password_reset_email, user.pk, uuid.uuid4().hex)
+        email_enqueue(jobs.send_password_reset_email, user.pk, uuid.uuid4().hex)
 
 
 def profile_update(*, user, niche=None, timezone=None, display_name=None, milestone_emails=None):

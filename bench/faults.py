@@ -1,13 +1,20 @@
 """Fault runs: the mixed workload of bench/faultload.py on gunicorn + PostgreSQL + the email
 worker, while one fault is injected, then every invariant checked.
 
-    .venv/bin/python bench/faults.py --fault worker-kill|pg-restart|email-worker-kill|all [--seconds 30]
+    .venv/bin/python bench/faults.py --fault worker-kill|pg-restart|email-worker-kill|app-kill-after-commit|all
+                                     [--seconds 30] [--plant enqueue-on-commit]
 
   worker-kill        SIGKILL a gunicorn worker (twice, a different one each time) mid-load;
                      the master respawns it
   pg-restart         restart PostgreSQL mid-load (`pg_ctlcluster ... restart`, every client
                      of the cluster sees it for a second or two)
   email-worker-kill  SIGKILL `manage.py db_worker` while it runs a job (twice), restart it
+  app-kill-after-commit
+                     a gunicorn worker kills itself in the instant after a COMMIT, before any
+                     on-commit callback (bench/kill_after_commit.py; twice, each time after a
+                     signup and after a completion that unlocks a milestone): the emails those
+                     transactions caused must still go. `--plant enqueue-on-commit` puts the old
+                     defect back (jobs enqueued on commit) to show that this run catches it
 
 Each run has a fresh database (BENCH_DATABASE_URL, default postgres://…/cc_faults), the Stripe
 API emulator on loopback, gunicorn on a free loopback port, and emails recorded by
@@ -34,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import ROOT, gunicorn, prepare  # noqa: E402
 
-FAULTS = ("worker-kill", "pg-restart", "email-worker-kill")
+FAULTS = ("worker-kill", "pg-restart", "email-worker-kill", "app-kill-after-commit")
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cc_faults"
 # The machine's one cluster: its version is the directory under /etc/postgresql.
 PG_RESTART = ["pg_ctlcluster", "--skip-systemctl-redirect", min(os.listdir("/etc/postgresql")), "main", "restart"]
@@ -102,7 +109,23 @@ def cron(stop, errors):
             errors.append(time.monotonic())
 
 
-def inject(fault, seconds, email_worker, log):
+def kill_after_commit(client, task_id, n):
+    """A creator signs up, then completes day 1 (unlocking a milestone) and another signs up, each
+    request asking the worker that serves it to die right after its COMMIT. Returns what happened."""
+    from bench.kill_after_commit import HEADER
+
+    password = "fault-run-password-1"
+    status, body = client.call("POST", "/api/v1/auth/signup",
+                               {"email": f"kill{n}a@faults.local", "password": password, "platform": "youtube"})
+    completed, _ = client.call("POST", f"/api/v1/tasks/{task_id}/complete", {"quality": 4},
+                               token=(body or {}).get("token"), headers={HEADER: "1"})
+    signup, _ = client.call("POST", "/api/v1/auth/signup",
+                            {"email": f"kill{n}b@faults.local", "password": password, "platform": "youtube"},
+                            headers={HEADER: "1"})
+    return f"completion {completed}, signup {signup}"
+
+
+def inject(fault, seconds, email_worker, log, client, task_ids):
     """Runs in a thread: the fault, at a third (and two thirds) of the load."""
     from django.db import close_old_connections
     from django_tasks_db.models import DBTaskResult
@@ -113,6 +136,9 @@ def inject(fault, seconds, email_worker, log):
             victim = min(children(gunicorn_master()))
             os.kill(victim, signal.SIGKILL)
             log["events"].append(f"SIGKILL gunicorn worker {victim} at {at:.1f} s")
+        elif fault == "app-kill-after-commit":
+            outcome = kill_after_commit(client, task_ids[0], len(log["events"]))
+            log["events"].append(f"workers killed right after COMMIT at {at:.1f} s: {outcome} (conn-error = killed)")
         elif fault == "pg-restart":
             started = time.monotonic()
             subprocess.run(PG_RESTART, check=True, capture_output=True)
@@ -189,7 +215,8 @@ def run(args):
                                         (f"/stripe/webhook/{endpoint.djstripe_uuid}/", endpoint.secret), deadline)
                    for i in range(args.threads)]
         threading.Thread(target=cron, args=(stop_cron, cron_errors), daemon=True).start()
-        faulter = threading.Thread(target=inject, args=(args.fault, args.seconds, email_worker, log), daemon=True)
+        faulter = threading.Thread(target=inject, args=(args.fault, args.seconds, email_worker, log, client, task_ids),
+                                   daemon=True)
         for thread in [*threads, faulter]:
             thread.start()
         for thread in [*threads, faulter]:
@@ -219,7 +246,11 @@ def main():
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--paying", type=int, default=16, help="creators with a Stripe history")
     parser.add_argument("--drain", type=int, default=120, help="at most this long for the email jobs to finish")
+    parser.add_argument("--plant", choices=["enqueue-on-commit"],
+                        help="put a fixed defect back into the app for this run, to see the checks fail")
     args = parser.parse_args()
+    if args.plant:
+        os.environ["BENCH_PLANT"] = args.plant  # read by bench/kill_after_commit.py in the app
     if args.fault == "all":
         # One process per fault: each run sets Django up on its own fresh database.
         codes = [subprocess.run([sys.executable, __file__, *sys.argv[1:], "--fault", fault]).returncode for fault in FAULTS]

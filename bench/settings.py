@@ -19,3 +19,6 @@ JOB_RETRY_BACKOFF = datetime.timedelta(seconds=1)
 EMAIL_CLAIM_EXPIRY = datetime.timedelta(seconds=5)
 # Where bench.mail.EmailBackend appends the messages it "sends" (bench/faults.py sets it).
 BENCH_EMAIL_LOG = os.environ.get("BENCH_EMAIL_LOG", "")
+# bench/faults.py --fault app-kill-after-commit: a request with X-Bench-Kill-After-Commit: 1 kills
+# its worker right after its COMMIT (bench/kill_after_commit.py); no other request is affected.
+MIDDLEWARE = [*MIDDLEWARE, "bench.kill_after_commit.KillAfterCommitMiddleware"]  # noqa: F405

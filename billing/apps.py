@@ -6,8 +6,12 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         # Connect our webhook handlers (after dj-stripe's, which are connected in its ready()).
-        from billing import webhooks  # noqa: F401
+        from billing import (
+            stripe_client,
+            webhooks,  # noqa: F401
+        )
         from billing.models import Plan
         from core.catalog import catalogue_watch
 
         catalogue_watch(Plan)  # plans are edited in the admin
+        stripe_client.install()

@@ -1,7 +1,10 @@
 """Calls to Stripe on the creator's behalf: Checkout, the customer portal, cancel and resume.
 
 Every Stripe call runs outside any transaction (network I/O never holds database locks) with
-an Idempotency-Key, and what it returns is stored afterwards in a short durable transaction.
+an Idempotency-Key, and what it returns is stored afterwards in a short durable transaction that
+fetches nothing: dj-stripe's sync would fetch the objects it lacks from Stripe inside that
+transaction, so what it needs (the platform account, the customer) is fetched and stored first,
+and each call asks Stripe to expand the objects the stored one points to.
 """
 
 import hashlib
@@ -11,16 +14,21 @@ import stripe
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from djstripe.models import Customer, Session, Subscription
+from djstripe.models import Account, APIKey, Customer, Session, Subscription
 from djstripe.settings import djstripe_settings
 
 from billing import stripe_sync
 from billing.models import Entitlement, EntitlementStatus, PlanCode
+from billing.stripe_client import stripe_calls_refused
 from core.errors import Conflict, InvalidInput, UpstreamUnavailable
 from core.transactions import durable_service
 
 PAID_PLANS = (PlanCode.PRO, PlanCode.STUDIO)
 INTERVALS = ("month", "year")
+# What a stored subscription points to, expanded in Stripe's answer so that storing it fetches
+# nothing (dj-stripe would fetch a missing product inside the storing transaction).
+SUBSCRIPTION_EXPAND = ["items.data.price.product"]
+_STORING = "storing what Stripe returned, inside a transaction"
 # A double click within this window reuses the first Checkout session (same Idempotency-Key).
 CHECKOUT_REUSE_SECONDS = 600
 
@@ -44,10 +52,32 @@ def _absolute(name):
     return f"{settings.SITE_URL}{reverse(name)}"
 
 
+def owner_account_ready():
+    """Make sure the Stripe account that owns our objects is stored. dj-stripe stamps every object
+    it syncs with that account and, when it is missing, fetches it inside the transaction that
+    syncs; so fetch it here first, outside any transaction, and store it in a short one."""
+    api_key = _api_key()
+    if APIKey.objects.filter(secret=api_key, djstripe_owner_account__isnull=False).exists():
+        return
+    _owner_account_store(api_key=api_key, data=_stripe(stripe.Account.retrieve))
+
+
+@durable_service("billing.owner_account_store")
+def _owner_account_store(*, api_key, data):
+    # The key points at the account before the account is synced: syncing it looks up its owner
+    # through the key, and would fetch again otherwise.
+    apikey, _ = APIKey.objects.get_or_create_by_api_key(api_key)
+    account, _ = Account.objects.get_or_create(id=data["id"])
+    APIKey.objects.filter(pk=apikey.pk).update(djstripe_owner_account=account)
+    with stripe_calls_refused(_STORING):
+        Account.sync_from_stripe_data(data, api_key=api_key)
+
+
 def customer_for(user):
     """The creator's Stripe customer, created once. dj-stripe derives the Idempotency-Key from
     the user id (a stored IdempotencyKey row), so two racing requests get the same customer
     from Stripe, and the unique customer id stores it once."""
+    owner_account_ready()
     try:
         customer, _ = Customer.get_or_create(subscriber=user, livemode=settings.STRIPE_LIVE_MODE, api_key=_api_key())
     except stripe.StripeError as exc:
@@ -92,7 +122,8 @@ def checkout_start(*, user, plan_code, interval, idempotency_key=None):
 
 @durable_service("billing.checkout_record")
 def _checkout_record(*, session):
-    Session.sync_from_stripe_data(session, api_key=_api_key())
+    with stripe_calls_refused(_STORING):
+        Session.sync_from_stripe_data(session, api_key=_api_key())
 
 
 def portal_start(*, user):
@@ -114,10 +145,12 @@ def _paid_subscription_id(user):
 def subscription_set_cancel_at_period_end(*, user, cancel):
     """Cancel at the end of the paid period (cancel=True) or undo that (resume)."""
     subscription_id = _paid_subscription_id(user)
+    owner_account_ready()
     data = _stripe(
         stripe.Subscription.modify,
         id=subscription_id,
         cancel_at_period_end=cancel,
+        expand=SUBSCRIPTION_EXPAND,
         idempotency_key=f"cancel-at-period-end-{subscription_id}-{int(cancel)}-{int(time.time() // 60)}",
     )
     return subscription_store(user=user, data=data)
@@ -126,7 +159,8 @@ def subscription_set_cancel_at_period_end(*, user, cancel):
 @durable_service("billing.subscription_store")
 def subscription_store(*, user, data):
     """Store a subscription Stripe just returned and apply it to the entitlement."""
-    subscription = Subscription.sync_from_stripe_data(data, api_key=_api_key())
+    with stripe_calls_refused(_STORING):
+        subscription = Subscription.sync_from_stripe_data(data, api_key=_api_key())
     return stripe_sync.entitlement_apply_subscription(
         user=user, subscription_id=subscription.id, data=subscription.stripe_data, event_created=timezone.now()
     )
@@ -137,6 +171,13 @@ def customer_resync(*, user):
     customer = Customer.objects.filter(subscriber=user, livemode=settings.STRIPE_LIVE_MODE).first()
     if customer is None:
         raise Conflict("This creator has no Stripe customer.", extra={"reason": "no_billing_account"})
-    listing = _stripe(stripe.Subscription.list, customer=customer.id, status="all", limit=10)
+    owner_account_ready()
+    listing = _stripe(
+        stripe.Subscription.list,
+        customer=customer.id,
+        status="all",
+        limit=10,
+        expand=[f"data.{path}" for path in SUBSCRIPTION_EXPAND],
+    )
     subscriptions = sorted(listing["data"], key=lambda s: s["created"], reverse=True)
     return subscription_store(user=user, data=subscriptions[0]) if subscriptions else None

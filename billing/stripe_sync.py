@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from billing import jobs
 from billing.models import Entitlement, EntitlementStatus, Payment, PlanCode
-from core.email import email_on_commit
+from core.email import email_enqueue
 
 logger = logging.getLogger("creatorcompass.billing")
 
@@ -85,7 +85,7 @@ def entitlement_apply_subscription(*, user, subscription_id, data, event_created
         stripe_event_created=event_created,
     )
     if was_paying and status == EntitlementStatus.CANCELED:
-        email_on_commit(jobs.send_subscription_cancelled_email, user.pk, subscription_id)
+        email_enqueue(jobs.send_subscription_cancelled_email, user.pk, subscription_id)
     entitlement.refresh_from_db()
     return entitlement
 
@@ -113,7 +113,7 @@ def payment_record(*, user, invoice):
             )
     except IntegrityError:
         return False
-    email_on_commit(jobs.send_receipt_email, payment.pk)
+    email_enqueue(jobs.send_receipt_email, payment.pk)
     return True
 
 
@@ -123,4 +123,4 @@ def entitlement_mark_past_due(*, user, subscription_id, invoice_id):
     Entitlement.objects.filter(user=user, stripe_subscription_id=subscription_id, status__in=_PAYING).update(
         status=EntitlementStatus.PAST_DUE
     )
-    email_on_commit(jobs.send_payment_failed_email, user.pk, invoice_id)
+    email_enqueue(jobs.send_payment_failed_email, user.pk, invoice_id)

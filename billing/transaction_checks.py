@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.transaction_checks import check_creator
-from billing import services, stripe_sync
+from billing import checkout, services, stripe_sync
 from core.transaction_checks import not_checkable, scenario
 
 _NEEDS_STRIPE = "dj-stripe's sync may fetch from the Stripe API; proven in billing/tests against the emulator"
@@ -63,3 +63,11 @@ def payment_failed():
     return lambda: _in_event_transaction(
         lambda: stripe_sync.entitlement_mark_past_due(user=creator, subscription_id="sub_check", invoice_id="in_check")
     )
+
+
+@scenario("billing.owner_account_store")
+def owner_account_store():
+    account = {"id": "acct_check", "object": "account", "type": "standard", "country": "US", "default_currency": "usd",
+               "email": "check@check.invalid", "charges_enabled": True, "payouts_enabled": True, "metadata": {},
+               "settings": {"dashboard": {"display_name": "check"}}, "created": int(time.time())}
+    return lambda: checkout._owner_account_store(api_key="sk_test_" + "check" * 6, data=account)

@@ -14,7 +14,10 @@ class CoreConfig(AppConfig):
 
         from django_tasks.signals import task_finished
 
-        from core import metrics
+        from core import (
+            checks,  # noqa: F401 (registers the outbox check)
+            metrics,
+        )
 
         def count_job(sender, task_result, **kwargs):
             metrics.EMAIL_JOBS.labels(task_result.task.name, str(task_result.status).lower()).inc()

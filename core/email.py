@@ -1,18 +1,19 @@
-"""Email: enqueue after commit, render from templates, send at most once per key.
+"""Email: queued in the transaction that causes it, rendered from templates, sent once per key.
 
-Email never leaves inside a transaction. A service calls `email_on_commit(job, ...)`: the
-django-tasks job is enqueued only when the surrounding transaction commits, so a rolled-back
-change sends nothing. The job (run by `manage.py db_worker`, outside any transaction) renders
-the message and calls `deliver_once`, which claims the key before sending so that a job run
-twice, or two workers, send it once.
+Email never leaves inside a transaction. A service calls `email_enqueue(job, ...)` inside its
+transaction: django-tasks-db stores the job as a row of the same database (a system check refuses
+any other task backend or database), so the job commits with the change or rolls back with it
+(a transactional outbox). There is no instant between the COMMIT and the enqueue in which a crash
+could lose the email, and a rolled-back change sends nothing. The job (run by
+`manage.py db_worker` after the commit, outside any transaction) renders the message and calls
+`deliver_once`, which claims the key before sending so that a job run twice, or two workers,
+send it once.
 """
 
-import functools
 import logging
 
 from anymail.message import AnymailMessage
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -21,13 +22,11 @@ from core.models import SentEmail
 
 logger = logging.getLogger("creatorcompass.email")
 
-def email_on_commit(job, *args, using=None, **kwargs):
-    """Enqueue `job` with ids (never objects) once the current transaction commits.
 
-    robust=True: the change has committed whatever happens here; a failure to enqueue is
-    logged and the person can ask for the email again, it must not turn into a 500.
-    """
-    transaction.on_commit(functools.partial(job.enqueue, *args, **kwargs), using=using, robust=True)
+def email_enqueue(job, *args, **kwargs):
+    """Queue the email job `job` with ids (never objects) in the caller's transaction (the outbox):
+    the worker sees it once that transaction commits, and never if it rolls back."""
+    return job.enqueue(*args, **kwargs)
 
 
 def render_email(template, context, to):

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.catalog import retire_missing, upsert_by_key
-from core.email import email_on_commit
+from core.email import email_enqueue
 from core.errors import NotFound
 from core.transactions import durable_service
 from milestones import jobs
@@ -66,7 +66,7 @@ def milestones_unlock(*, user, platform, before, after, phases_completed, milest
     achievements.sort(key=lambda a: (a.milestone.kind, a.milestone.threshold))
     Celebration.objects.bulk_create([Celebration(achievement=a, user=user) for a in achievements], ignore_conflicts=True)
     if milestone_emails:
-        email_on_commit(jobs.send_milestone_email, user.pk, [a.pk for a in achievements])
+        email_enqueue(jobs.send_milestone_email, user.pk, [a.pk for a in achievements])
     return achievements
 
 

@@ -30,13 +30,12 @@ def test_ops_cannot_add_a_user_without_signup(ops):
 
 
 @pytest.mark.django_db
-def test_a_failed_email_job_is_visible_to_ops_with_its_error(ops, settings, django_capture_on_commit_callbacks):
+def test_a_failed_email_job_is_visible_to_ops_with_its_error(ops, settings):
     from core.testing.jobs import run_queued_jobs
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
-    with django_capture_on_commit_callbacks(execute=True):
-        CreatorFactory(email="unlucky@example.com")
+    CreatorFactory(email="unlucky@example.com")
     [job] = run_queued_jobs()
 
     listing = ops.get("/admin/django_tasks_database/dbtaskresult/", {"status__exact": "FAILED"}).content.decode()

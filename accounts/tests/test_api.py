@@ -24,9 +24,8 @@ def authed(api, creator):
 
 
 @pytest.mark.django_db
-def test_signup_returns_201_with_the_user_and_a_working_token(api, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = api.post("/api/v1/auth/signup", signup_payload(), format="json")
+def test_signup_returns_201_with_the_user_and_a_working_token(api):
+    response = api.post("/api/v1/auth/signup", signup_payload(), format="json")
 
     assert response.status_code == 201
     body = response.json()

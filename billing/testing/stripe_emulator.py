@@ -117,6 +117,7 @@ class StripeEmulator:
         self.deliveries = []  # webhook deliveries the hosted pages made: event type and our answer
         self._idempotent = {}
         self._ids = itertools.count(1)
+        self._failures = {}  # (method, path) -> how many more requests to fail (`fail`)
         self._lock = threading.Lock()
         self._server = None
         # GET /v1/account: the platform account behind the API key (dj-stripe asks once).
@@ -176,6 +177,35 @@ class StripeEmulator:
     def new_id(self, prefix):
         return f"{prefix}_{int(time.time())}{next(self._ids):06d}"
 
+    def fail(self, method, path, times=1):
+        """Answer the next `times` requests `method path` (e.g. "POST", "/v1/checkout/sessions")
+        with a 500 api_error, as Stripe does when it has an incident (and, as Stripe does, with
+        `Stripe-Should-Retry: false`, so the client does not retry it)."""
+        with self._lock:
+            self._failures[(method, path)] = self._failures.get((method, path), 0) + times
+
+    def _expanded(self, payload, paths):
+        """Stripe's `expand[]`: each dotted path names an id to replace by its object; `data`
+        steps into a list's items."""
+        payload = json.loads(json.dumps(payload))
+        for path in paths:
+            self._expand_path(payload, path.split("."))
+        return payload
+
+    def _expand_path(self, node, parts):
+        if isinstance(node, list):
+            for item in node:
+                self._expand_path(item, parts)
+            return
+        if not isinstance(node, dict) or not parts:
+            return
+        head, rest = parts[0], parts[1:]
+        value = node.get(head)
+        if not rest and isinstance(value, str) and value in self.objects:
+            node[head] = json.loads(json.dumps(self.objects[value]))
+        else:
+            self._expand_path(value, rest)
+
     # --- HTTP --------------------------------------------------------------------------------
     def _handle(self, handler, method):
         parsed = urllib.parse.urlsplit(handler.path)
@@ -186,18 +216,27 @@ class StripeEmulator:
         params = decode_form(body or parsed.query)
         key = handler.headers.get("Idempotency-Key")
         self.requests.append({"method": method, "path": parsed.path, "params": params, "idempotency_key": key})
+        failing = False
         with self._lock:
             if method == "POST" and key and key in self._idempotent:
                 status, payload = self._idempotent[key]
+            elif self._failures.get((method, parsed.path), 0) > 0:
+                self._failures[(method, parsed.path)] -= 1
+                failing = True
+                status, payload = 500, {"error": {"type": "api_error", "message": "The emulator failed on purpose."}}
             else:
                 status, payload = self._respond(method, parsed.path.removeprefix("/v1/"), params)
                 if method == "POST" and key:
                     self._idempotent[key] = (status, payload)
+            if status == 200:
+                payload = self._expanded(payload, params.get("expand") or [])
         raw = json.dumps(payload).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(raw)))
         handler.send_header("Request-Id", f"req_{next(self._ids)}")
+        if failing:
+            handler.send_header("Stripe-Should-Retry", "false")  # as Stripe says of most of its 500s
         handler.end_headers()
         handler.wfile.write(raw)
 

@@ -28,3 +28,8 @@ def run_queued_jobs():
         job.refresh_from_db()
         finished.append(job)
     return finished
+
+
+def queued_job_names():
+    """The task names of every job stored so far, oldest first (e.g. ["send_welcome_email"])."""
+    return [path.rsplit(".", 1)[1] for path in DBTaskResult.objects.order_by("enqueued_at").values_list("task_path", flat=True)]

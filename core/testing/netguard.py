@@ -9,6 +9,7 @@ the code under test swallowed the exception.
 """
 
 import contextlib
+import contextvars
 import ipaddress
 import socket
 
@@ -19,19 +20,35 @@ class NetworkIOViolation(AssertionError):
     pass
 
 
-# Loopback ports a test has declared reachable inside a transaction, with the reason.
-_ALLOWED_IN_TRANSACTION = {}
+# Loopback ports that dj-stripe's webhook processing may reach inside its event transaction, with
+# the reason; and whether this thread is inside that processing now.
+_ALLOWED_IN_EVENT_PROCESSING = {}
+_in_event_processing = contextvars.ContextVar("in_djstripe_event_processing", default=False)
 
 
 @contextlib.contextmanager
-def allow_inside_transactions(port, reason):
-    """Let code reach 127.0.0.1:<port> inside a transaction. The one use: dj-stripe fetches
-    Stripe objects inside its per-event transaction (DESIGN.md §5), from the test's emulator."""
-    _ALLOWED_IN_TRANSACTION[port] = reason
+def allow_in_djstripe_event_processing(port, reason):
+    """Let dj-stripe reach 127.0.0.1:<port> inside its per-event transaction, and only there: it
+    re-reads Stripe objects while it processes a webhook (DESIGN.md §5). Everywhere else, our own
+    transactions and dj-stripe's helpers included, a connection inside a transaction is a violation."""
+    from djstripe.models import WebhookEventTrigger
+
+    real_from_request = WebhookEventTrigger.__dict__["from_request"]
+
+    def from_request(cls, *args, **kwargs):
+        token = _in_event_processing.set(True)
+        try:
+            return real_from_request.__func__(cls, *args, **kwargs)
+        finally:
+            _in_event_processing.reset(token)
+
+    WebhookEventTrigger.from_request = classmethod(from_request)
+    _ALLOWED_IN_EVENT_PROCESSING[port] = reason
     try:
         yield
     finally:
-        _ALLOWED_IN_TRANSACTION.pop(port, None)
+        _ALLOWED_IN_EVENT_PROCESSING.pop(port, None)
+        WebhookEventTrigger.from_request = real_from_request
 
 
 def open_transaction_aliases():
@@ -64,7 +81,12 @@ def guard_network():
 
     def check(address):
         aliases = open_transaction_aliases()
-        allowed = isinstance(address, tuple) and _is_loopback(address) and address[1] in _ALLOWED_IN_TRANSACTION
+        allowed = (
+            _in_event_processing.get()
+            and isinstance(address, tuple)
+            and _is_loopback(address)
+            and address[1] in _ALLOWED_IN_EVENT_PROCESSING
+        )
         if aliases and not allowed:
             problem = f"network I/O to {address!r} inside an open transaction on {aliases}"
         elif not _is_loopback(address):

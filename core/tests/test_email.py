@@ -1,10 +1,10 @@
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django_tasks_db.models import DBTaskResult
 
 from accounts.jobs import send_welcome_email
-from core.email import deliver_once, email_on_commit, render_email
+from core.email import deliver_once, email_enqueue, render_email
 from core.models import SentEmail
 
 
@@ -37,24 +37,39 @@ def test_a_failed_send_releases_its_claim_so_a_retry_can_send(settings):
 
 
 @pytest.mark.django_db
-def test_email_on_commit_enqueues_only_after_commit(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with transaction.atomic():
-            email_on_commit(send_welcome_email, 123)
-            assert DBTaskResult.objects.count() == 0
+def test_email_enqueue_writes_the_job_in_the_callers_transaction():
+    with transaction.atomic():
+        email_enqueue(send_welcome_email, 123)
+        # The job is a row of this transaction (the outbox), not something done after it.
+        assert DBTaskResult.objects.filter(status="READY").count() == 1
+        assert connection.run_on_commit == []
 
-    assert len(callbacks) == 1
     job = DBTaskResult.objects.get()
     assert job.task_path == "accounts.jobs.send_welcome_email" and job.args_kwargs["args"] == [123]
 
 
 @pytest.mark.django_db
-def test_email_on_commit_enqueues_nothing_after_a_rollback(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                email_on_commit(send_welcome_email, 123)
-                raise RuntimeError("rolled back")
+def test_email_enqueue_leaves_no_job_after_a_rollback():
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            email_enqueue(send_welcome_email, 123)
+            raise RuntimeError("rolled back")
 
-    assert callbacks == []
     assert DBTaskResult.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_is_invisible_to_workers_until_its_transaction_commits():
+    # A second connection stands in for the worker: it must not see the job before COMMIT.
+    worker = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with transaction.atomic():
+            email_enqueue(send_welcome_email, 7)
+            with worker.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM {DBTaskResult._meta.db_table}")
+                assert cursor.fetchone() == (0,)
+        with worker.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {DBTaskResult._meta.db_table}")
+            assert cursor.fetchone() == (1,)
+    finally:
+        worker.close()

@@ -13,11 +13,10 @@ from core.testing.jobs import run_queued_jobs
 
 
 @pytest.fixture
-def failed_job(settings, django_capture_on_commit_callbacks):
+def failed_job(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
-    with django_capture_on_commit_callbacks(execute=True):
-        CreatorFactory(email="unlucky@example.com")
+    CreatorFactory(email="unlucky@example.com")
     [job] = run_queued_jobs()
     assert job.status == "FAILED"
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"

@@ -14,11 +14,10 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def achiever(roadmap, django_capture_on_commit_callbacks):
+def achiever(roadmap):
     user = CreatorFactory(platform="youtube", display_name="Ada", email="ada@example.com")
     Enrollment.objects.filter(user=user).update(started_on=datetime.date.today())
-    with django_capture_on_commit_callbacks(execute=True):
-        task_complete(user=user, task_id=roadmap[1].pk)
+    task_complete(user=user, task_id=roadmap[1].pk)
     return user
 
 

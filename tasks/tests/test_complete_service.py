@@ -12,6 +12,7 @@ from billing.models import EntitlementStatus
 from billing.tests.factories import EntitlementFactory
 from core.errors import InvalidInput, NotFound, PlanRequired
 from core.faults import InjectedFault, count_writes, fail_after_write, table_of
+from core.testing.jobs import queued_job_names
 from milestones.models import Celebration, MilestoneAchievement
 from milestones.tests.factories import MilestoneFactory
 from tasks.models import TaskCompletion
@@ -37,9 +38,8 @@ def stats_of(user):
 
 
 @pytest.mark.django_db
-def test_first_completion_scores_counts_streaks_and_unlocks_the_first_milestone(creator, roadmap, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        result = task_complete(user=creator, task_id=roadmap[1].pk, quality=4, notes="Filmed it", now=at(2026, 1, 1, 12))
+def test_first_completion_scores_counts_streaks_and_unlocks_the_first_milestone(creator, roadmap):
+    result = task_complete(user=creator, task_id=roadmap[1].pk, quality=4, notes="Filmed it", now=at(2026, 1, 1, 12))
 
     assert result.created is True
     assert (result.completion.points, result.completion.notes, result.completion.local_date) == (18, "Filmed it", datetime.date(2026, 1, 1))
@@ -49,8 +49,7 @@ def test_first_completion_scores_counts_streaks_and_unlocks_the_first_milestone(
     assert [a.milestone.code for a in result.new_achievements] == ["tasks-1"]
     assert [c.milestone.code for c in result.pending_celebrations] == ["tasks-1"]
     assert Celebration.objects.filter(user=creator, seen_at__isnull=True).count() == 1
-    assert len(callbacks) == 1
-    assert DBTaskResult.objects.filter(task_path="milestones.jobs.send_milestone_email").count() == 1
+    assert queued_job_names()[-1:] == ["send_milestone_email"]
 
 
 @pytest.mark.django_db
@@ -60,20 +59,20 @@ def test_quality_defaults_to_3_for_16_points(creator, roadmap):
 
 
 @pytest.mark.django_db
-def test_a_repeat_returns_the_first_completion_and_changes_nothing(creator, roadmap, django_capture_on_commit_callbacks):
+def test_a_repeat_returns_the_first_completion_and_changes_nothing(creator, roadmap):
     first = task_complete(user=creator, task_id=roadmap[1].pk, quality=5, now=at(2026, 1, 1, 12))
 
     before = _snapshot(creator)
+    jobs_before = queued_job_names()
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with count_writes() as writes:
-            repeat = task_complete(user=creator, task_id=roadmap[1].pk, quality=1, notes="again", now=at(2026, 1, 2, 12))
+    with count_writes() as writes:
+        repeat = task_complete(user=creator, task_id=roadmap[1].pk, quality=1, notes="again", now=at(2026, 1, 2, 12))
 
     assert repeat.created is False and repeat.completion.pk == first.completion.pk
     assert repeat.completion.quality == 5 and repeat.new_achievements == []
     # The one write statement is the completion's INSERT … ON CONFLICT DO NOTHING, which
     # inserted nothing: the unique constraint tells the repeat apart.
-    assert [table_of(sql) for sql in writes] == ["tasks_taskcompletion"] and callbacks == []
+    assert [table_of(sql) for sql in writes] == ["tasks_taskcompletion"] and queued_job_names() == jobs_before
     assert _snapshot(creator) == before
     stats = stats_of(creator)
     assert (stats.points, stats.tasks_completed, stats.current_streak) == (20, 1, 1)
@@ -81,14 +80,13 @@ def test_a_repeat_returns_the_first_completion_and_changes_nothing(creator, road
 
 
 @pytest.mark.django_db
-def test_no_milestone_email_when_the_creator_opted_out(creator, roadmap, django_capture_on_commit_callbacks):
+def test_no_milestone_email_when_the_creator_opted_out(creator, roadmap):
     creator.profile.__class__.objects.filter(user=creator).update(milestone_emails=False)
     creator.profile.refresh_from_db()
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        result = task_complete(user=creator, task_id=roadmap[1].pk, now=at(2026, 1, 1, 12))
+    result = task_complete(user=creator, task_id=roadmap[1].pk, now=at(2026, 1, 1, 12))
 
-    assert result.new_achievements and callbacks == []
+    assert result.new_achievements and "send_milestone_email" not in queued_job_names()
 
 
 @pytest.mark.django_db
@@ -249,24 +247,24 @@ def test_the_week_closing_completion_writes_every_table(creator, roadmap):
     tables = [table_of(sql) for sql in writes]
     assert tables == [
         "tasks_taskcompletion", "accounts_creatorstats", "accounts_enrollment",
-        "milestones_milestoneachievement", "milestones_celebration",
+        "milestones_milestoneachievement", "milestones_celebration", "django_tasks_database_dbtaskresult",
     ]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("failing_write", [1, 2, 3, 4, 5])
-def test_a_failure_after_any_write_leaves_nothing_of_that_completion(creator, roadmap, failing_write, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize("failing_write", [1, 2, 3, 4, 5, 6])
+def test_a_failure_after_any_write_leaves_nothing_of_that_completion(creator, roadmap, failing_write):
+    # Day 7 crosses the 7-day streak: write 6 is the milestone email's job (the outbox).
     for day in range(1, 7):
         task_complete(user=creator, task_id=roadmap[day].pk, now=at(2026, 1, day, 9))
-    before = _snapshot(creator)
+    before, jobs_before = _snapshot(creator), queued_job_names()
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(InjectedFault):
-            with fail_after_write(failing_write):
-                task_complete(user=creator, task_id=roadmap[7].pk, now=at(2026, 1, 7, 9))
+    with pytest.raises(InjectedFault):
+        with fail_after_write(failing_write):
+            task_complete(user=creator, task_id=roadmap[7].pk, now=at(2026, 1, 7, 9))
 
     assert _snapshot(creator) == before
-    assert callbacks == []
+    assert queued_job_names() == jobs_before
 
 
 def _completion_queries(creator, roadmap, day):
@@ -300,10 +298,10 @@ def test_completion_query_count_is_the_same_with_5_or_50_milestones(roadmap):
     # SAVEPOINT … RELEASE (the test's stand-in for BEGIN … COMMIT); catalogue version (tasks,
     # milestones and plans come from the process's copy); stats FOR UPDATE joined to the
     # enrollment; INSERT completion … ON CONFLICT DO NOTHING; stats UPDATE; completed task ids
-    # (week/phase progress); INSERT achievements; re-read them; INSERT celebrations; pending
-    # celebrations. Three fewer when no milestone is crossed; one more (the entitlement) for a
-    # day beyond the free plan's 30.
-    assert len(with_5) == len(with_50) == 11
+    # (week/phase progress); INSERT achievements; re-read them; INSERT celebrations; INSERT the
+    # milestone email's job (the outbox: inside the transaction); pending celebrations. Four fewer
+    # when no milestone is crossed; one more (the entitlement) for a day beyond the free plan's 30.
+    assert len(with_5) == len(with_50) == 12
 
 
 @pytest.mark.django_db

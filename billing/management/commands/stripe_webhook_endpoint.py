@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from djstripe.models import WebhookEndpoint
 
-from billing.checkout import _api_key
+from billing.checkout import _api_key, owner_account_ready
 
 EVENTS = [
     "checkout.session.completed",
@@ -58,6 +58,7 @@ class Command(BaseCommand):
                 )
             except stripe.StripeError as exc:
                 raise CommandError(f"Stripe refused to create the endpoint: {exc}") from exc
+        owner_account_ready()  # so that the sync below fetches nothing inside its transaction
         endpoint = WebhookEndpoint.sync_from_stripe_data(data, api_key=_api_key())
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(djstripe_uuid=endpoint_uuid, secret=data["secret"])
         endpoint.refresh_from_db()
