@@ -26,40 +26,38 @@ def creator(catalogue):
 
 # --- out of order: raises at once -------------------------------------------------------------
 
+def _entitlement(creator):
+    plan_code_locked(user_id=creator.pk)
+
+
+def _stats(creator):
+    stats_lock(user_id=creator.pk)
+
+
+def _counter_update(creator):
+    usage_release(user=creator, feature=Feature.PLATFORMS)  # the UPDATE locks the counter
+
+
+def _consume(creator):
+    usage_consume(user=creator, feature=Feature.IDEAS)  # the entitlement, then the counter
+
+
+@pytest.mark.parametrize(
+    "first, then, held, asked",
+    [
+        (_entitlement, _stats, "billing.Entitlement", "accounts.CreatorStats"),
+        (_counter_update, _entitlement, "usage.UsageCounter", "billing.Entitlement"),
+        (_consume, _stats, "usage.UsageCounter", "accounts.CreatorStats"),
+    ],
+    ids=["entitlement-then-stats", "counter-then-entitlement", "consume-then-stats"],
+)
 @pytest.mark.django_db
-def test_the_stats_lock_after_the_entitlement_lock_raises_naming_both(creator):
+def test_a_lock_out_of_order_raises_at_once_naming_both(creator, first, then, held, asked):
     with transaction.atomic():
-        plan_code_locked(user_id=creator.pk)
+        first(creator)
 
-        with pytest.raises(
-            LockOrderViolation,
-            match="accounts.CreatorStats lock asked for while this transaction holds billing.Entitlement",
-        ):
-            stats_lock(user_id=creator.pk)
-
-
-@pytest.mark.django_db
-def test_the_entitlement_lock_after_a_usage_counter_update_raises(creator):
-    with transaction.atomic():
-        usage_release(user=creator, feature=Feature.PLATFORMS)  # the UPDATE locks the counter
-
-        with pytest.raises(
-            LockOrderViolation,
-            match="billing.Entitlement lock asked for while this transaction holds usage.UsageCounter",
-        ):
-            plan_code_locked(user_id=creator.pk)
-
-
-@pytest.mark.django_db
-def test_the_stats_lock_after_a_consume_raises(creator):
-    with transaction.atomic():
-        usage_consume(user=creator, feature=Feature.IDEAS)
-
-        with pytest.raises(
-            LockOrderViolation,
-            match="accounts.CreatorStats lock asked for while this transaction holds usage.UsageCounter",
-        ):
-            stats_lock(user_id=creator.pk)
+        with pytest.raises(LockOrderViolation, match=f"{asked} lock asked for while this transaction holds {held}"):
+            then(creator)
 
 
 # --- in order, or a new transaction: passes ---------------------------------------------------
@@ -111,18 +109,18 @@ def test_in_production_nothing_is_checked_or_recorded(creator, settings):
 
 @durable_service("tests.locks_counter_then_stats")
 def _counter_then_stats(*, user):
-    usage_release(user=user, feature=Feature.PLATFORMS)
-    stats_lock(user_id=user.pk)
+    _counter_update(user)
+    _stats(user)
 
 
 @durable_service("tests.locks_1_counter")
-def _counter(*, user):
-    usage_release(user=user, feature=Feature.PLATFORMS)
+def _counter_service(*, user):
+    _counter_update(user)
 
 
 @durable_service("tests.locks_2_stats")
-def _stats(*, user):
-    stats_lock(user_id=user.pk)
+def _stats_service(*, user):
+    _stats(user)
 
 
 def _on_a_new_creator(service):
@@ -135,7 +133,7 @@ def _on_a_new_creator(service):
 
 @pytest.fixture
 def lock_scenarios(catalogue):
-    services = {"tests.locks_counter_then_stats": _counter_then_stats, "tests.locks_1_counter": _counter, "tests.locks_2_stats": _stats}
+    services = {"tests.locks_counter_then_stats": _counter_then_stats, "tests.locks_1_counter": _counter_service, "tests.locks_2_stats": _stats_service}
     for name, service in services.items():
         scenario(name)(_on_a_new_creator(service))
     yield
