@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from core.testing.lockguard import guard_lock_declarations
 from core.testing.netguard import guard_network
 
 
@@ -13,6 +14,16 @@ def _no_network_in_transactions():
     with guard_network() as violations:
         yield
     assert not violations, f"network I/O violations: {violations}"
+
+
+@pytest.fixture(autouse=True)
+def undeclared_locks():
+    """Fail any test in which a row of a model in core.locks.LOCK_ORDER is locked without going
+    through its lock function (the order check would not see that lock). The guard's own tests
+    read and clear the list."""
+    with guard_lock_declarations() as violations:
+        yield violations
+    assert not violations, f"undeclared row locks: {violations}"
 
 
 @pytest.fixture(autouse=True)

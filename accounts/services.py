@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts import jobs
 from accounts.catalog import Platform, is_valid_niche
+from accounts.locks import stats_qs_select_for_update
 from accounts.models import (
     EMAIL_UNIQUE_CONSTRAINT,
     CreatorProfile,
@@ -210,11 +211,11 @@ def profile_update(*, user, niche=None, timezone=None, display_name=None, milest
 
 
 def stats_lock(*, user_id, following=None):
-    """Lock the creator's stats row (first in the lock order: stats → entitlement → usage) and
-    return it re-read under the lock. With `following` (a platform): only if the creator follows
-    that platform's roadmap, else None and nothing is locked; the check rides on the lock's
-    query. Call inside a transaction."""
-    locked = CreatorStats.objects.select_for_update(of=("self",))
+    """Lock the creator's stats row (first in core.locks.LOCK_ORDER) and return it re-read
+    under the lock. With `following` (a platform): only if the creator follows that platform's
+    roadmap, else None and nothing is locked; the check rides on the lock's query. Call inside
+    a transaction, before any other lock."""
+    locked = stats_qs_select_for_update()
     if following is None:
         return locked.get(user_id=user_id)
     try:

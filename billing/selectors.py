@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 
+from billing.locks import entitlement_qs_select_for_update
 from billing.models import Entitlement, EntitlementStatus, Payment, Plan, PlanCode
 from core.catalog import catalogue_cached
 
@@ -49,9 +50,9 @@ def plan_for(user, *, now=None, catalogue_version=None):
 def plan_code_locked(*, user_id, now=None):
     """The creator's plan code, read under a lock on their entitlement row so that a plan
     change cannot interleave with what the caller decides from it. No row (free) locks
-    nothing. One query. Call inside a transaction, after any stats lock (lock order: stats →
-    entitlement → usage)."""
-    entitlement = Entitlement.objects.select_for_update(no_key=True).filter(user_id=user_id).first()
+    nothing. One query. Call inside a transaction, after any stats lock and before any usage
+    counter's (core.locks.LOCK_ORDER)."""
+    entitlement = entitlement_qs_select_for_update().filter(user_id=user_id).first()
     return plan_code_effective(entitlement, now=now)
 
 

@@ -1,6 +1,7 @@
 """Billing's writes."""
 
-from billing.models import Entitlement, EntitlementStatus, Plan
+from billing.locks import entitlement_qs_select_for_update
+from billing.models import EntitlementStatus, Plan
 from core.catalog import upsert_by_key
 from core.errors import InvalidInput
 from core.transactions import durable_service
@@ -12,7 +13,9 @@ def entitlement_grant(*, user, plan_code, current_period_end=None):
     means until changed. Stripe webhooks write the same row later."""
     if not Plan.objects.filter(code=plan_code).exists():
         raise InvalidInput(fields={"plan": [f"Unknown plan {plan_code!r}."]})
-    entitlement, _ = Entitlement.objects.update_or_create(
+    # update_or_create locks the row (FOR UPDATE) before it writes: through the lock function,
+    # so the order check sees it.
+    entitlement, _ = entitlement_qs_select_for_update().update_or_create(
         user=user,
         defaults={
             "plan_id": plan_code,

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from billing import jobs
+from billing.locks import entitlement_qs_select_for_update
 from billing.models import Entitlement, EntitlementStatus, Payment, PlanCode
 from core.email import email_enqueue
 
@@ -49,7 +50,7 @@ def entitlement_apply_subscription(*, user, subscription_id, data, event_created
     Never moves backwards: an event older than the newest one applied is ignored, and a
     non-paying subscription does not override a different subscription that is paying (an
     old, cancelled subscription's late event cannot downgrade a creator who re-subscribed).
-    Locks the entitlement row (lock order: stats → entitlement → usage; no stats lock here).
+    Locks the entitlement row (core.locks.LOCK_ORDER; no stats lock here).
     Returns the entitlement, or None when the event was ignored."""
     price_id, status, period_end = subscription_facts(data)
     plan_code = plan_code_for_price(price_id)
@@ -62,7 +63,7 @@ def entitlement_apply_subscription(*, user, subscription_id, data, event_created
         [Entitlement(user=user, plan_id=PlanCode.FREE, status=EntitlementStatus.CANCELED, source="stripe")],
         ignore_conflicts=True,
     )
-    entitlement = Entitlement.objects.select_for_update().get(user=user)
+    entitlement = entitlement_qs_select_for_update().get(user=user)
     if entitlement.stripe_event_created and event_created < entitlement.stripe_event_created:
         logger.info("ignoring stale event for %s (created %s)", subscription_id, event_created)
         return None
@@ -120,7 +121,8 @@ def payment_record(*, user, invoice):
 def entitlement_mark_past_due(*, user, subscription_id, invoice_id):
     """A renewal payment failed: past_due keeps access until the paid period ends. Emails the
     creator after commit (once per invoice)."""
-    Entitlement.objects.filter(user=user, stripe_subscription_id=subscription_id, status__in=_PAYING).update(
+    # The UPDATE locks the row it changes: through the lock function, so the order check sees it.
+    entitlement_qs_select_for_update().filter(user=user, stripe_subscription_id=subscription_id, status__in=_PAYING).update(
         status=EntitlementStatus.PAST_DUE
     )
     email_enqueue(jobs.send_payment_failed_email, user.pk, invoice_id)

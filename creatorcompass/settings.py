@@ -207,6 +207,9 @@ STRIPE_PRICES = {
 
 # --- Transactions ---------------------------------------------------------------------------
 SLOW_TRANSACTION_MS = env.int("SLOW_TRANSACTION_MS", default=500)
+# A row lock taken out of core.locks.LOCK_ORDER raises at once (tests turn it on too); off,
+# the check is one flag test per lock.
+LOCK_ORDER_CHECKS = DEBUG
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -18,6 +18,7 @@ from core.errors import LimitReached
 from core.metrics import USAGE_REFUSALS
 from core.transactions import durable_service
 from usage.catalog import LIFETIME, feature_spec, period_of
+from usage.locks import usage_counter_qs_for_update
 from usage.models import UsageCounter
 
 
@@ -49,8 +50,9 @@ def usage_consume(*, user, feature, n=1, now=None):
 
     Joins the caller's transaction (the metered action's): a rollback there undoes the count;
     a refusal leaves it usable. Takes the entitlement lock, then the counter's row lock (both
-    held to the commit): call it after any stats lock. Statements: 2 when the period's row
-    exists, 4 on its first consume, 5 refused (plus BEGIN/COMMIT if it is its own transaction).
+    held to the commit; core.locks.LOCK_ORDER): call it after any stats lock. Statements: 2 when
+    the period's row exists, 4 on its first consume, 5 refused (plus BEGIN/COMMIT if it is its
+    own transaction).
     """
     spec = feature_spec(feature)
     if not isinstance(n, int) or n < 1:
@@ -59,7 +61,7 @@ def usage_consume(*, user, feature, n=1, now=None):
     with _joined_transaction():
         limit = spec.limit_for(plan_code_locked(user_id=user.pk, now=now))
         period = period_of(spec.period, tz=user.profile.tzinfo, now=now)
-        counter = UsageCounter.objects.filter(user_id=user.pk, feature=spec.feature, period_start=period.start)
+        counter = usage_counter_qs_for_update().filter(user_id=user.pk, feature=spec.feature, period_start=period.start)
         # used + n <= limit, written as used <= limit - n so the column stands alone.
         allowed = counter if limit is None else counter.filter(used__lte=limit - n)
         if allowed.update(used=F("used") + n):
@@ -92,7 +94,7 @@ def usage_release(*, user, feature, n=1, now=None):
     if spec.period != LIFETIME:
         raise ValueError(f"{spec.feature} is counted per {spec.period}: its units are not given back")
     period = period_of(spec.period, tz=user.profile.tzinfo, now=now or timezone.now())
-    released = UsageCounter.objects.filter(
+    released = usage_counter_qs_for_update().filter(
         user_id=user.pk, feature=spec.feature, period_start=period.start, used__gte=n
     ).update(used=F("used") - n)
     return bool(released)
@@ -107,7 +109,7 @@ class CloseReport:
 @durable_service("usage.periods_close_batch")
 def _periods_close_batch(*, ids, now):
     # Conditional: a row another run closed meanwhile is left as it is.
-    return UsageCounter.objects.filter(pk__in=ids, closed_at__isnull=True, resets_at__lte=now).update(closed_at=now)
+    return usage_counter_qs_for_update().filter(pk__in=ids, closed_at__isnull=True, resets_at__lte=now).update(closed_at=now)
 
 
 def usage_periods_close(*, now=None, batch_size=1000, on_batch=None):

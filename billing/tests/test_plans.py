@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.tests.factories import CreatorFactory
 from billing.models import Entitlement, EntitlementStatus
 from billing.selectors import plan_for
+from billing.services import entitlement_grant
 from billing.tests.factories import EntitlementFactory
 
 
@@ -42,6 +43,22 @@ def test_ops_grant_a_plan_from_the_user_list(catalogue, ops):
     entitlement = Entitlement.objects.get(user=creator)
     assert (entitlement.plan_id, entitlement.status, entitlement.source) == ("pro", "active", "admin")
     assert plan_for(creator).roadmap_days == 90
+
+
+@pytest.mark.django_db
+def test_a_grant_replaces_the_plan_a_creator_had(catalogue):
+    # given a creator whose Stripe subscription is past due
+    creator = CreatorFactory()
+    EntitlementFactory(user=creator, plan_id="pro", status=EntitlementStatus.PAST_DUE, source="stripe")
+
+    # when ops grant Studio (the row is locked and updated: the lock goes through billing.locks)
+    entitlement_grant(user=creator, plan_code="studio")
+
+    # then the one entitlement row says so, until changed
+    entitlement = Entitlement.objects.get(user=creator)
+    assert (entitlement.plan_id, entitlement.status, entitlement.source, entitlement.current_period_end) == (
+        "studio", "active", "admin", None,
+    )
 
 
 @pytest.mark.django_db

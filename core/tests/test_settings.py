@@ -24,3 +24,12 @@ def test_production_settings_pass_check_deploy():
 def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", DEBUG="false")
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_lock_order_checks_are_on_with_debug_and_off_in_production():
+    show = ["shell", "-v", "0", "-c", "from django.conf import settings; print(settings.LOCK_ORDER_CHECKS)"]
+
+    production = _manage(*show, DEBUG="false", SECRET_KEY="x" * 50)
+    development = _manage(*show, DEBUG="true")
+
+    assert (production.stdout.strip(), development.stdout.strip()) == ("False", "True"), production.stderr + development.stderr

@@ -10,6 +10,7 @@ from billing.models import Entitlement, EntitlementStatus
 from billing.tests.factories import EntitlementFactory
 from core.errors import LimitReached
 from usage.catalog import DAY, LIFETIME, LIFETIME_START, MONTH, period_of
+from usage.locks import usage_counter_qs_for_update
 from usage.models import Feature, UsageCounter
 from usage.services import usage_consume, usage_release
 from usage.tests.factories import UsageCounterFactory, creator_on, used_of
@@ -261,7 +262,7 @@ def test_releasing_a_platform_frees_a_slot_and_never_goes_below_zero(catalogue):
 def test_the_database_refuses_a_negative_counter(catalogue):
     counter = UsageCounterFactory(user=creator_on("free"), used=0)
     with pytest.raises(IntegrityError), transaction.atomic():
-        UsageCounter.objects.filter(pk=counter.pk).update(used=F("used") - 1)
+        usage_counter_qs_for_update().filter(pk=counter.pk).update(used=F("used") - 1)
 
 
 @pytest.mark.django_db
