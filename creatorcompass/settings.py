@@ -207,6 +207,9 @@ STRIPE_PRICES = {
 
 # --- Transactions ---------------------------------------------------------------------------
 SLOW_TRANSACTION_MS = env.int("SLOW_TRANSACTION_MS", default=500)
+# Attempts in all of a durable service hit by a deadlock or serialization failure (PostgreSQL):
+# each re-runs the whole transaction after a short backoff; 1 turns retries off.
+DB_CONFLICT_ATTEMPTS = env.int("DB_CONFLICT_ATTEMPTS", default=3)
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
