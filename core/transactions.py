@@ -63,6 +63,11 @@ def conflict_reason(exc):
     return CONFLICT_STATES.get(getattr(exc.__cause__, "sqlstate", None))
 
 
+def backoff(number):
+    """Seconds to wait after failed attempt `number` (1, 2, ...): jittered and doubling."""
+    return BACKOFF_SECONDS * 2 ** (number - 1) * random.uniform(0.5, 1.0)
+
+
 def _outermost():
     """True when atomic() would begin a transaction rather than a savepoint."""
     connection = transaction.get_connection()
@@ -112,7 +117,7 @@ def durable_service(name):
                     if number >= attempts:
                         _record_conflict(name, reason, number, attempts, "gave_up", "giving up")
                         raise
-                    delay = BACKOFF_SECONDS * 2 ** (number - 1) * random.uniform(0.5, 1.0)
+                    delay = backoff(number)
                     _record_conflict(name, reason, number, attempts, "retried", f"retrying in {delay * 1000:.0f} ms")
                     time.sleep(delay)
 

@@ -22,7 +22,7 @@ from accounts.tests.factories import CreatorFactory
 from core.errors import Conflict
 from core.testing.api import api_client_for
 from core.testing.dberrors import as_django
-from core.transactions import durable_service, retry_count
+from core.transactions import backoff, durable_service, retry_count
 from tasks.models import TaskCompletion
 
 DEADLOCK = psycopg.errors.DeadlockDetected("deadlock detected")
@@ -79,9 +79,10 @@ def test_a_conflict_reruns_the_whole_service_in_a_fresh_transaction(error, reaso
 
 
 @OUTERMOST
-def test_a_conflict_that_lasts_gives_up_after_the_configured_attempts(settings, caplog):
+def test_a_conflict_that_lasts_gives_up_after_the_configured_attempts(settings, caplog, monkeypatch):
     settings.DB_CONFLICT_ATTEMPTS = 4
-    attempts, committed = [], []
+    attempts, committed, slept = [], [], []
+    monkeypatch.setattr("core.transactions.time.sleep", slept.append)
     retried, gave_up = (retry_count("tests.retries.flaky", "deadlock", outcome) for outcome in ("retried", "gave_up"))
 
     with caplog.at_level(logging.WARNING, logger="creatorcompass.transactions"), pytest.raises(OperationalError) as raised:
@@ -92,6 +93,11 @@ def test_a_conflict_that_lasts_gives_up_after_the_configured_attempts(settings, 
     assert retry_count("tests.retries.flaky", "deadlock", "retried") == retried + 3
     assert retry_count("tests.retries.flaky", "deadlock", "gave_up") == gave_up + 1
     assert "reason=deadlock attempt=4 of 4: giving up" in caplog.text
+    assert len(slept) == 3 and 0.01 <= slept[0] <= 0.02 <= slept[1] <= 0.04 <= slept[2] <= 0.08  # doubling
+
+
+def test_the_backoff_is_jittered_so_two_losers_do_not_retry_in_step():
+    assert len({backoff(1) for _ in range(20)}) > 1
 
 
 @OUTERMOST
