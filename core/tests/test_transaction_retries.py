@@ -179,11 +179,12 @@ def creator_today(roadmap):
 
 @pytest.fixture
 def always_deadlocks(monkeypatch):
-    """Completion hits a deadlock after its writes (completion row, stats), every attempt."""
+    """Completion hits a deadlock after its writes (completion row, stats), every attempt.
+    Records how many completions each attempt saw written: its own, and none left by another."""
     calls = []
 
     def deadlock(**kwargs):
-        calls.append(kwargs)
+        calls.append(TaskCompletion.objects.count())
         raise as_django(psycopg.errors.DeadlockDetected("deadlock detected"))
 
     monkeypatch.setattr("milestones.services.milestones_unlock", deadlock)
@@ -202,7 +203,7 @@ def test_a_conflict_beyond_the_attempts_answers_503_busy_with_retry_after_and_wr
     assert response.json()["error"] == {
         "code": "busy", "message": "We are busy right now and nothing was changed. Please try again in a moment.",
     }
-    assert len(always_deadlocks) == 3  # DB_CONFLICT_ATTEMPTS' default
+    assert always_deadlocks == [1, 1, 1]  # DB_CONFLICT_ATTEMPTS' default, each from a clean state
     assert retry_count("tasks.task_complete", "deadlock", "gave_up") == gave_up + 1
     assert not TaskCompletion.objects.exists()
     assert CreatorStats.objects.filter(user=creator_today, points=0, tasks_completed=0).exists()
