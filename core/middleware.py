@@ -1,5 +1,6 @@
-"""Request-wide concerns: a request id for logs, request metrics, and database timeouts or a
-database that is unreachable (restarting, failing over) answered as a clean 503 with Retry-After."""
+"""Request-wide concerns: a request id for logs, request metrics, and database timeouts,
+conflicts that outlasted their retries, or a database that is unreachable (restarting, failing
+over) answered as a clean 503 with Retry-After."""
 
 import logging
 import time
@@ -15,11 +16,15 @@ from django.shortcuts import render
 from core import db_router, metrics
 from core.api import error_body
 from core.logs import request_id_var
+from core.transactions import CONFLICT_STATES
 
 logger = logging.getLogger("creatorcompass.requests")
 
-# PostgreSQL SQLSTATEs: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
+# PostgreSQL SQLSTATEs answered "busy": lock_not_available (lock_timeout), query_canceled
+# (statement_timeout), and a deadlock or serialization failure still there after
+# core.transactions re-ran the service (counted there, as gave_up).
 _TIMEOUT_STATES = {"55P03": "lock", "57014": "statement"}
+_BUSY_STATES = {**_TIMEOUT_STATES, **CONFLICT_STATES}
 # The server going away: admin_shutdown, crash_shutdown, cannot_connect_now (a restart or a
 # failover) and the connection_exception class (08…).
 _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03"}
@@ -27,13 +32,14 @@ RETRY_AFTER_SECONDS = 2
 
 
 def _failure_kind(exc):
-    """"lock" or "statement" (a timeout), "unavailable" (no database), or None (a bug)."""
+    """"lock" or "statement" (a timeout), "deadlock" or "serialization" (a conflict),
+    "unavailable" (no database), or None (a bug)."""
     if isinstance(exc, InterfaceError):
         return "unavailable"  # the connection was closed under us
     cause = exc.__cause__
     state = getattr(cause, "sqlstate", None)
-    if state in _TIMEOUT_STATES:
-        return _TIMEOUT_STATES[state]
+    if state in _BUSY_STATES:
+        return _BUSY_STATES[state]
     # psycopg gives no SQLSTATE when it cannot reach the server at all (refused, reset).
     if state in _UNAVAILABLE_STATES or (state or "").startswith("08") or (
         state is None and isinstance(cause, psycopg.OperationalError)
@@ -70,9 +76,10 @@ class RequestContextMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        """A lock or statement timeout means "busy", and a database that went away (restart,
-        failover) "unavailable", not "broken": the request did not complete and every write is
-        all or nothing and safe to replay, so tell the client to retry."""
+        """A lock or statement timeout or a conflict that outlasted its retries means "busy",
+        and a database that went away (restart, failover) "unavailable", not "broken": the
+        request did not complete and every write is all or nothing and safe to replay, so tell
+        the client to retry."""
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         kind = _failure_kind(exception)
@@ -85,8 +92,9 @@ class RequestContextMiddleware:
             # The page must not touch the database again (the session behind the user menu).
             context = {"user": AnonymousUser(), "messages": []}
         else:
-            metrics.DATABASE_TIMEOUTS.labels(kind).inc()
-            logger.warning("database %s timeout on %s %s", kind, request.method, request.path)
+            if kind in _TIMEOUT_STATES.values():
+                metrics.DATABASE_TIMEOUTS.labels(kind).inc()
+            logger.warning("database busy (%s) on %s %s", kind, request.method, request.path)
             code, message = "busy", "We are busy right now and nothing was changed. Please try again in a moment."
         if request.path.startswith("/api/"):
             response = JsonResponse(error_body(code, message), status=503)

@@ -7,14 +7,25 @@ runs the service in `transaction.atomic(durable=True)` (so calling it inside ano
 transaction is a bug that fails loudly), and records per service name its duration and
 whether it committed or rolled back (Prometheus collectors, exported at /metrics), plus a
 warning log line when it ran longer than SLOW_TRANSACTION_MS.
+
+A transient conflict (PostgreSQL deadlock_detected 40P01 or serialization_failure 40001, raised
+by a statement or by the COMMIT) re-runs the whole service in a fresh transaction, up to
+DB_CONFLICT_ATTEMPTS attempts in all, after a short jittered backoff. That is safe because
+nothing outside the database has happened yet: email jobs are enqueued inside the transaction
+or on commit, and the rollback discards both. The last conflict propagates (core.middleware
+answers it 503 `busy`). Only an outermost transaction is re-run: as a savepoint inside an outer
+block (a test's TestCase wrapper, check_transactions) the outer transaction is the one that
+failed, so the conflict propagates at once.
 """
 
 import functools
+import itertools
 import logging
+import random
 import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from prometheus_client import Counter, Histogram
 
 logger = logging.getLogger("creatorcompass.transactions")
@@ -30,9 +41,37 @@ TRANSACTION_OUTCOMES = Counter(
     "Durable service transactions by outcome (commit or rollback).",
     ["service", "outcome"],
 )
+TRANSACTION_RETRIES = Counter(
+    "creatorcompass_transaction_retries",
+    "Durable services hit by a transient conflict: re-run (retried) or out of attempts (gave_up).",
+    ["service", "reason", "outcome"],
+)
+
+# PostgreSQL SQLSTATEs of class 40 (transaction rollback) that a re-run can cure.
+CONFLICT_STATES = {"40P01": "deadlock", "40001": "serialization"}
+# The first re-run waits 10–20 ms, each next one twice as long: enough for the transaction
+# that won to commit, and jittered so that two losers do not collide again in step.
+BACKOFF_SECONDS = 0.02
 
 # name -> the undecorated service function; check_transactions discovers services here.
 DURABLE_SERVICES = {}
+
+
+def conflict_reason(exc):
+    """"deadlock" or "serialization" if exc is a transient conflict, else None. Django wraps
+    psycopg's error, which carries the SQLSTATE (SQLite's errors carry none)."""
+    return CONFLICT_STATES.get(getattr(exc.__cause__, "sqlstate", None))
+
+
+def backoff(number):
+    """Seconds to wait after failed attempt `number` (1, 2, ...): jittered and doubling."""
+    return BACKOFF_SECONDS * 2 ** (number - 1) * random.uniform(0.5, 1.0)
+
+
+def _outermost():
+    """True when atomic() would begin a transaction rather than a savepoint."""
+    connection = transaction.get_connection()
+    return not connection.in_atomic_block and connection.get_autocommit()
 
 
 def durable_service(name):
@@ -43,8 +82,7 @@ def durable_service(name):
             raise ValueError(f"durable service {name!r} is declared twice")
         DURABLE_SERVICES[name] = func
 
-        @functools.wraps(func)
-        def run(*args, **kwargs):
+        def attempt(args, kwargs):
             started = time.perf_counter()
             outcome = "rollback"
             try:
@@ -65,12 +103,43 @@ def durable_service(name):
                         elapsed * 1000,
                     )
 
+        @functools.wraps(func)
+        def run(*args, **kwargs):
+            retryable = _outermost()
+            attempts = settings.DB_CONFLICT_ATTEMPTS
+            for number in itertools.count(1):
+                try:
+                    return attempt(args, kwargs)
+                except DatabaseError as exc:
+                    reason = conflict_reason(exc)
+                    if reason is None or not retryable:
+                        raise
+                    if number >= attempts:
+                        _record_conflict(name, reason, number, attempts, "gave_up", "giving up")
+                        raise
+                    delay = backoff(number)
+                    _record_conflict(name, reason, number, attempts, "retried", f"retrying in {delay * 1000:.0f} ms")
+                    time.sleep(delay)
+
         run.service_name = name
         return run
 
     return decorate
 
 
+def _record_conflict(service, reason, number, attempts, outcome, action):
+    if settings.METRICS_ENABLED:
+        TRANSACTION_RETRIES.labels(service, reason, outcome).inc()
+    logger.warning(
+        "transaction conflict service=%s reason=%s attempt=%d of %d: %s", service, reason, number, attempts, action
+    )
+
+
 def outcome_count(service, outcome):
     """Read one commit/rollback counter (for tests and the ops commands)."""
     return TRANSACTION_OUTCOMES.labels(service, outcome)._value.get()
+
+
+def retry_count(service, reason, outcome):
+    """Read one retried/gave_up counter (for tests)."""
+    return TRANSACTION_RETRIES.labels(service, reason, outcome)._value.get()

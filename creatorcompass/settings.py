@@ -210,6 +210,9 @@ SLOW_TRANSACTION_MS = env.int("SLOW_TRANSACTION_MS", default=500)
 # A row lock taken out of core.locks.LOCK_ORDER raises at once (tests turn it on too); off,
 # the check is one flag test per lock.
 LOCK_ORDER_CHECKS = DEBUG
+# Attempts in all of a durable service hit by a deadlock or serialization failure (PostgreSQL):
+# each re-runs the whole transaction after a short backoff; 1 turns retries off.
+DB_CONFLICT_ATTEMPTS = env.int("DB_CONFLICT_ATTEMPTS", default=3)
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

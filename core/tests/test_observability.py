@@ -4,11 +4,12 @@ import threading
 
 import psycopg
 import pytest
-from django.db import OperationalError, connection, connections
+from django.db import connection, connections
 from django.test import Client
 
 from core.logs import JsonFormatter, RequestIdFilter, request_id_var
 from core.metrics import REQUESTS
+from core.testing.dberrors import as_django
 
 
 def _scrape(client=None, **extra):
@@ -124,10 +125,7 @@ def _database_gone(error):
     """What Django raises when psycopg loses the server: an OperationalError caused by `error`."""
 
     def fail(**kwargs):
-        try:
-            raise error
-        except psycopg.Error as exc:
-            raise OperationalError(str(exc)) from exc
+        raise as_django(error)
 
     return fail
 
