@@ -15,16 +15,17 @@ only a leaked INSERT; it also compares the pending on-commit callbacks.
 
 The tables compared: every table the counting run writes (the faulted run repeats the same code
 up to the fault, so a write before the fault is always among them); every table the faulted run
-itself writes (an error handler's write happens only there); and, for every service, django-tasks-
-db's job table and the email outbox (`core_sentemail`). A row left in those two is an email about
-something that was rolled back, the one side effect the product promises never to have, so they
-are compared even for a service that is not seen writing them (an email queued on commit, or a
-job written through a cursor the statement hook does not wrap).
+itself writes (an error handler's write happens only there); and, for every service, the job
+table of django-tasks-db and the email outbox (`core_sentemail`). A row left in those two is an
+email about something that was rolled back, the one side effect the product promises never to
+have, so they are compared even when no write to them is seen (a row written through a cursor
+the statement hook does not wrap, such as the driver's own).
 
-Fast on a big database: each table's state is first one server-side aggregate (row count and the
-sum of per-row hashes); only a table whose aggregate changed has its per-row digests fetched, once
-after the fault and once more after the faulted run's savepoint is rolled back, which restores
-the state before it, so the rows left behind are named by table and primary key.
+Cheap on a big database: each table is first one aggregate computed by the database (row count
+and the sum of per-row hashes: one scan, no rows sent); only a table whose aggregate moved has
+its per-row digests fetched, once right after the fault and once more after the faulted run's
+savepoint is rolled back (which restores the state before it), and the two are compared to name
+the rows left behind by primary key.
 
 The counting run also records which tables the service really changes. A scenario whose run
 changes no row of the tables it writes (an email job aside: queuing one about nothing changes
