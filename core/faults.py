@@ -57,20 +57,21 @@ def count_writes():
 
 @contextlib.contextmanager
 def fail_after_write(n):
-    """Raise InjectedFault right after the nth write (1-based) inside the block."""
-    seen = 0
+    """Raise InjectedFault right after the nth write (1-based) inside the block. Yields a list
+    that receives the SQL of every write executed, those after the fault (an error handler's)
+    included."""
+    writes = []
 
     def wrapper(execute, sql, params, many, context):
-        nonlocal seen
         result = execute(sql, params, many, context)
         if _is_write(sql):
-            seen += 1
-            if seen == n:
+            writes.append(sql)
+            if len(writes) == n:
                 raise InjectedFault(f"fault injected after write {n}: {sql[:80]}")
         return result
 
     with _wrap_all(wrapper):
-        yield
+        yield writes
 
 
 @contextlib.contextmanager

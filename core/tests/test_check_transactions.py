@@ -2,10 +2,11 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 
 from core.models import SentEmail
-from core.transaction_checks import SCENARIOS, _row_counts, run_checks, scenario
+from core.transaction_checks import SCENARIOS, RowDigests, run_checks, scenario
 from core.transactions import durable_service
 
 
@@ -27,13 +28,18 @@ def leaky_scenario():
     SCENARIOS.pop("tests.leaky_inner")
 
 
+def _database_state():
+    """Every table of the database, as aggregates of its row digests."""
+    return RowDigests().aggregates(connection.introspection.table_names())
+
+
 @pytest.mark.django_db
 def test_every_real_service_is_proven_atomic_and_nothing_is_left_behind(catalogue, roadmap):
-    before = _row_counts()
+    before = _database_state()
 
     results = {r.service: r for r in run_checks() if not r.service.startswith("tests.")}
 
-    assert _row_counts() == before
+    assert _database_state() == before
     problems = {name: (r.result, r.detail) for name, r in results.items() if r.result not in ("ok", "skipped")}
     assert problems == {}
     assert {"accounts.user_signup", "tasks.task_complete", "milestones.celebration_seen", "usage.periods_close_batch",
@@ -43,7 +49,11 @@ def test_every_real_service_is_proven_atomic_and_nothing_is_left_behind(catalogu
         "accounts_user", "accounts_creatorprofile", "accounts_creatorstats", "accounts_enrollment", "authtoken_token",
         "django_tasks_database_dbtaskresult",
     ]
-    assert results["tasks.task_complete"].steps >= 4 and results["billing.webhook.invoice_paid"].writes == ["billing_payment", "django_tasks_database_dbtaskresult"]
+    assert results["accounts.user_signup"].compared == sorted(
+        {*results["accounts.user_signup"].writes, "core_sentemail", "django_tasks_database_dbtaskresult"}
+    )
+    assert results["tasks.task_complete"].steps >= 4
+    assert results["billing.webhook.invoice_paid"].writes == ["billing_payment", "django_tasks_database_dbtaskresult"]
 
 
 @pytest.mark.django_db
@@ -51,7 +61,9 @@ def test_a_write_outside_the_transaction_is_reported_as_a_leak(leaky_scenario):
     [result] = run_checks(only=["tests.leaky_inner"])
 
     assert result.result == "leak" and result.steps == 2
-    assert "after write 1 (core_sentemail)" in result.detail and "'core_sentemail': 1" in result.detail
+    [key] = result.rows_left["core_sentemail"]["added"]
+    assert result.rows_left == {"core_sentemail": {"added": [key]}}
+    assert f"after write 1 (core_sentemail): rows left: core_sentemail added {key};" in result.detail
     assert not SentEmail.objects.exists()
 
 
@@ -61,6 +73,7 @@ def test_the_command_exits_non_zero_on_a_leak_and_speaks_json(leaky_scenario, ca
         call_command("check_transactions", "tests.leaky_inner", "--json")
     [row] = json.loads(capsys.readouterr().out)
     assert row["service"] == "tests.leaky_inner" and row["result"] == "leak"
+    assert list(row["rows_left"]) == ["core_sentemail"] and len(row["rows_left"]["core_sentemail"]["added"]) == 1
 
 
 @pytest.mark.django_db

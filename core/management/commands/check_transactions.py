@@ -8,8 +8,9 @@ from core.transaction_checks import run_checks
 class Command(BaseCommand):
     help = (
         "Run every durable service with a fault injected after each of its writes, on the configured "
-        "database, and prove nothing was left behind and no on-commit side effect fired. Everything "
-        "is rolled back. Exits 1 on any leak or broken scenario."
+        "database, and prove no row of the tables it may touch was changed, added or removed (row "
+        "digests) and no on-commit side effect was left. Everything is rolled back. Exits 1 on any "
+        "leak, broken scenario or scenario whose writes change nothing."
     )
 
     def add_arguments(self, parser):
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{'service':<{width}}  steps  result       detail")
             for r in results:
                 self.stdout.write(f"{r.service:<{width}}  {r.steps:>5}  {r.result:<11}  {r.detail}")
-        failed = [r.service for r in results if r.result in ("leak", "error", "no scenario")]
+        failed = [r.service for r in results if r.failed]
         if failed:
             raise CommandError(f"{len(failed)} service(s) not proven atomic: {', '.join(failed)}")
 
