@@ -116,14 +116,14 @@ def checkout_start(*, user, plan_code, interval, idempotency_key=None):
         subscription_data={"metadata": {"user_id": str(user.pk), "plan": plan_code}},
         idempotency_key=_checkout_key(user, plan_code, interval, idempotency_key),
     )
-    _checkout_record(session=session)
+    _checkout_record(session=session, api_key=_api_key())
     return session["url"]
 
 
 @durable_service("billing.checkout_record")
-def _checkout_record(*, session):
+def _checkout_record(*, session, api_key):
     with stripe_calls_refused(_STORING):
-        Session.sync_from_stripe_data(session, api_key=_api_key())
+        Session.sync_from_stripe_data(session, api_key=api_key)
 
 
 def portal_start(*, user):
@@ -153,14 +153,14 @@ def subscription_set_cancel_at_period_end(*, user, cancel):
         expand=SUBSCRIPTION_EXPAND,
         idempotency_key=f"cancel-at-period-end-{subscription_id}-{int(cancel)}-{int(time.time() // 60)}",
     )
-    return subscription_store(user=user, data=data)
+    return subscription_store(user=user, data=data, api_key=_api_key())
 
 
 @durable_service("billing.subscription_store")
-def subscription_store(*, user, data):
+def subscription_store(*, user, data, api_key):
     """Store a subscription Stripe just returned and apply it to the entitlement."""
     with stripe_calls_refused(_STORING):
-        subscription = Subscription.sync_from_stripe_data(data, api_key=_api_key())
+        subscription = Subscription.sync_from_stripe_data(data, api_key=api_key)
     return stripe_sync.entitlement_apply_subscription(
         user=user, subscription_id=subscription.id, data=subscription.stripe_data, event_created=timezone.now()
     )
@@ -180,4 +180,4 @@ def customer_resync(*, user):
         expand=[f"data.{path}" for path in SUBSCRIPTION_EXPAND],
     )
     subscriptions = sorted(listing["data"], key=lambda s: s["created"], reverse=True)
-    return subscription_store(user=user, data=subscriptions[0]) if subscriptions else None
+    return subscription_store(user=user, data=subscriptions[0], api_key=_api_key()) if subscriptions else None
