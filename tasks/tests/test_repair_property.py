@@ -88,11 +88,13 @@ def breaches_found(user):
 @pytest.fixture
 def world(catalogue):
     """Two small roadmaps, so that a dozen completions finish weeks and phases, and milestones
-    for one platform next to the catalogue's for all (streak-1 is crossed by the first completion only)."""
+    for one platform next to the catalogue's for all (a streak of 1 is crossed by the first
+    completion only)."""
     tasks = list(roadmap_build("youtube", days=[1, 2, 8, 15, 22, 31, 38, 61]).values())
     tasks += list(roadmap_build("tiktok", days=[1, 8, 31]).values())
     for code, kind, threshold, platform in [
         ("streak-1", MilestoneKind.STREAK_DAYS, 1, ""),
+        ("tiktok-streak-1", MilestoneKind.STREAK_DAYS, 1, "tiktok"),  # a new run never crosses it
         ("streak-2", MilestoneKind.STREAK_DAYS, 2, ""),
         ("youtube-streak-2", MilestoneKind.STREAK_DAYS, 2, "youtube"),
         ("tiktok-tasks-2", MilestoneKind.TASKS_COMPLETED, 2, "tiktok"),
