@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.services import StatsTally
 from billing.models import EntitlementStatus, PlanCode
-from tasks import audit_sql as sql
+from tasks import audit_sql
 from tasks.replay import START
 from usage.catalog import FEATURES
 
@@ -40,7 +40,7 @@ def stats_mismatches():
     """Stats that are not what the creator's completions add up to (every column: points, tasks
     completed, current and longest streak, last active date)."""
     rows = _rows(
-        sql.with_(sql.ranked(), sql.streaks(), sql.derived_stats())
+        audit_sql.with_ctes(audit_sql.steps(), audit_sql.derived_stats())
         + "SELECT s.user_id, s.points, s.tasks_completed, s.current_streak, s.longest_streak, s.last_active_on, "
         "COALESCE(d.points, 0) AS d_points, COALESCE(d.tasks_completed, 0) AS d_tasks_completed, "
         "COALESCE(d.current_streak, 0) AS d_current_streak, COALESCE(d.longest_streak, 0) AS d_longest_streak, "
@@ -62,8 +62,8 @@ def missing_achievements():
     """Active milestones a creator's completions crossed (replayed, not read from the stats
     columns, which may have drifted) without the achievement."""
     rows = _rows(
-        sql.with_(sql.ranked(), sql.streaks(), sql.earned())
-        + "SELECT e.user_id, e.milestone_id, m.code FROM earned e "
+        audit_sql.with_ctes(audit_sql.steps(), audit_sql.earned())
+        + "SELECT DISTINCT e.user_id, e.milestone_id, m.code FROM earned e "
         "JOIN milestones_milestone m ON m.id = e.milestone_id AND m.is_active "
         "LEFT JOIN milestones_milestoneachievement a ON a.user_id = e.user_id AND a.milestone_id = e.milestone_id "
         "WHERE a.id IS NULL"
@@ -75,7 +75,7 @@ def missing_achievements():
 def unearned_achievements():
     """Achievements of milestones the creator's completions never crossed."""
     rows = _rows(
-        sql.with_(sql.ranked(), sql.streaks(), sql.earned())
+        audit_sql.with_ctes(audit_sql.steps(), audit_sql.earned())
         + "SELECT a.user_id, a.milestone_id, m.code FROM milestones_milestoneachievement a "
         "JOIN milestones_milestone m ON m.id = a.milestone_id "
         "LEFT JOIN earned e ON e.user_id = a.user_id AND e.milestone_id = a.milestone_id WHERE e.user_id IS NULL"
@@ -97,7 +97,7 @@ def enrollment_weeks_drifted():
     """Enrollments not at the phase and week their creator's completions moved them to."""
     start_phase, start_week = START
     rows = _rows(
-        sql.with_(sql.ranked(), sql.positions())
+        audit_sql.with_ctes(audit_sql.steps(), audit_sql.positions())
         + f"SELECT e.user_id, e.platform, e.current_phase, e.current_week, COALESCE(p.phase, {start_phase}) AS phase, "
         f"COALESCE(p.week, {start_week}) AS week FROM accounts_enrollment e "
         "LEFT JOIN positions p ON p.user_id = e.user_id AND p.platform = e.platform "

@@ -149,6 +149,22 @@ def test_enrollment_week_drift_is_a_breach_and_the_fix_moves_it_back(catalogue, 
 
 
 @pytest.mark.django_db
+def test_a_roadmap_finished_out_of_order_stays_at_the_week_closed_last(catalogue):
+    # Given three one-task weeks, completed in the order week 1, week 3, week 2 (found by the
+    # property test against an audit query that forgot that a finished roadmap moves no more)
+    user = CreatorFactory()
+    entitlement_grant(user=user, plan_code="studio")
+    tasks = roadmap_build("tiktok", days=[1, 8, 31])
+    platform_enroll(user=user, platform="tiktok")
+    for day in (1, 31, 8):
+        task_complete(user=user, task_id=tasks[day].pk)
+
+    # Then the hot path left it at week 2 (no week was open after its last completion): no breach
+    assert enrollment_at(user, "tiktok") == (1, 2)
+    assert audit.audit() == []
+
+
+@pytest.mark.django_db
 def test_a_roadmap_followed_again_restarts_at_week_1_without_a_breach(catalogue, roadmap):
     # Given a creator who finished week 1 of TikTok, left it and followed it again
     user = CreatorFactory()
@@ -213,10 +229,16 @@ def test_ops_see_breaches_and_repair_them_from_the_integrity_page(creator, ops):
     from django.test import Client
 
     CreatorStats.objects.filter(user=creator).update(points=1)
+    MilestoneAchievement.objects.create(user=creator, milestone_id=milestone_id("points-500"), achieved_at=timezone.now())
+    Enrollment.objects.filter(user=creator).update(current_phase=2)
 
     page = ops.get("/admin/integrity/").content.decode()
-    assert "stats_equal_completions" in page and "Re-derive from the completions" in page
+    for check in ["stats_equal_completions", "achievement_earned_by_completions", "achievement_has_celebration",
+                  "enrollment_week_follows_completions"]:
+        assert check in page
+    assert "Re-derive from the completions" in page
 
     done = ops.post("/admin/integrity/", follow=True).content.decode()
     assert "Repaired 1 creator(s)." in done and "No breach" in done
+    assert achieved(creator) == ["tasks-1"] and enrollment_at(creator) == (1, 1)
     assert Client().get("/admin/integrity/").status_code == 302  # staff only

@@ -221,6 +221,7 @@ def repair_property(tasks, fuzz):
 @pytest.mark.django_db
 def test_fix_restores_exactly_the_replay_after_any_drift(world):
     seen = repair_property(world, FUZZ)
+    print(f"repair property covered: {dict(sorted(seen.items()))}")  # bench/repair_fuzz.py reads it
 
     # The examples reached every derived breach, moved enrollments and finished phases.
     assert set(repair.REPAIRABLE) <= set(seen), seen
