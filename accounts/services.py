@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import enum
 import uuid
 import zoneinfo
 
@@ -224,45 +225,79 @@ def stats_lock(*, user_id, following=None):
         return None
 
 
+@dataclasses.dataclass(frozen=True)
+class StatsTally:
+    """What a creator's completions add up to: the CreatorStats columns, without the row."""
+
+    points: int = 0
+    tasks_completed: int = 0
+    current_streak: int = 0
+    longest_streak: int = 0
+    last_active_on: datetime.date | None = None
+
+
+class StreakStep(enum.Enum):
+    SAME_DAY = "same_day"  # unchanged
+    NEXT_DAY = "next_day"  # +1
+    RESTART = "restart"  # the first day, or after a gap: 1
+
+
+def streak_step(*, last_active_on, local_date):
+    """How a completion on `local_date` moves a streak last active on `last_active_on`. Pure: the
+    hot path (stats_record_completion) and the replay of completions (tasks.replay) share it."""
+    # A last-active date after today happens when the creator moves west across time zones:
+    # treat it as the same day rather than break the streak.
+    if last_active_on is not None and local_date <= last_active_on:
+        return StreakStep.SAME_DAY
+    if last_active_on == local_date - datetime.timedelta(days=1):
+        return StreakStep.NEXT_DAY
+    return StreakStep.RESTART
+
+
+def stats_after(stats, *, points, local_date):
+    """The stats (a CreatorStats or a StatsTally) after one more completion worth `points` on
+    `local_date`, as a StatsTally: points and count added, the streak moved by streak_step,
+    longest = max(longest, streak), last active = the completion's date unless earlier. Pure."""
+    step = streak_step(last_active_on=stats.last_active_on, local_date=local_date)
+    current, longest, last = stats.current_streak, stats.longest_streak, stats.last_active_on
+    if step is not StreakStep.SAME_DAY:
+        current = current + 1 if step is StreakStep.NEXT_DAY else 1
+        longest, last = max(longest, current), local_date
+    return StatsTally(
+        points=stats.points + points,
+        tasks_completed=stats.tasks_completed + 1,
+        current_streak=current,
+        longest_streak=longest,
+        last_active_on=last,
+    )
+
+
 def stats_record_completion(*, locked_stats, points, local_date):
-    """Add a completion to the stats: points and count with F(); the streak by the creator's
-    local date (same day: unchanged; the day after the last active day: +1; a gap: 1);
-    longest = max(longest, streak). Returns the stats after the change.
+    """Add a completion to the stats (the rule: stats_after): points and count with F(), the
+    streak case (streak_step) decided from the locked row, in one UPDATE. Returns the stats
+    after the change.
 
     Call inside a transaction while holding the stats lock: `locked_stats` is the row that
     stats_lock re-read under it, so the streak case decided from it cannot change before the
     UPDATE (lock, re-read, decide, write). For the same reason the returned values are derived
     from `locked_stats` instead of re-read: every writer of stats holds this lock, so they are
     exactly what the UPDATE stored, and the completion saves a query."""
-    last = locked_stats.last_active_on
+    step = streak_step(last_active_on=locked_stats.last_active_on, local_date=local_date)
     changes = {"points": F("points") + points, "tasks_completed": F("tasks_completed") + 1}
-    after = CreatorStats(
-        user_id=locked_stats.user_id,
-        points=locked_stats.points + points,
-        tasks_completed=locked_stats.tasks_completed + 1,
-        current_streak=locked_stats.current_streak,
-        longest_streak=locked_stats.longest_streak,
-        last_active_on=last,
-    )
-    # A last-active date after today happens when the creator moves west across time zones:
-    # treat it as the same day rather than break the streak.
-    if last is None or last < local_date:
-        next_day = last == local_date - datetime.timedelta(days=1)
-        streak = F("current_streak") + 1 if next_day else Value(1)
+    if step is not StreakStep.SAME_DAY:
+        streak = F("current_streak") + 1 if step is StreakStep.NEXT_DAY else Value(1)
         changes.update(
             current_streak=streak, longest_streak=Greatest(F("longest_streak"), streak), last_active_on=local_date
         )
-        after.current_streak = locked_stats.current_streak + 1 if next_day else 1
-        after.longest_streak = max(locked_stats.longest_streak, after.current_streak)
-        after.last_active_on = local_date
     CreatorStats.objects.filter(user_id=locked_stats.user_id).update(**changes)
-    return after
+    after = stats_after(locked_stats, points=points, local_date=local_date)
+    return CreatorStats(user_id=locked_stats.user_id, **dataclasses.asdict(after))
 
 
-def stats_set_totals(*, locked_stats, points, tasks_completed):
-    """Repair: set the totals re-derived from the completions (audit_integrity --fix).
-    Call inside a transaction while holding the stats lock."""
-    CreatorStats.objects.filter(user_id=locked_stats.user_id).update(points=points, tasks_completed=tasks_completed)
+def stats_set(*, locked_stats, tally):
+    """Repair: set every stats column to what the replay of the creator's completions derived
+    (a StatsTally; audit_integrity --fix). Call inside a transaction while holding the stats lock."""
+    CreatorStats.objects.filter(user_id=locked_stats.user_id).update(**dataclasses.asdict(tally))
 
 
 def enrollment_move_to(*, user, platform, phase, week):
@@ -274,6 +309,15 @@ def enrollment_move_to(*, user, platform, phase, week):
         .update(current_phase=phase, current_week=week)
     )
     return bool(moved)
+
+
+def enrollment_place(*, user_id, platform, phase, week):
+    """Repair: put the creator's enrollment in a platform's roadmap at (phase, week), backwards
+    too (audit_integrity --fix: the replay of their completions says where). Writes nothing when
+    it is there already. Call inside a transaction while holding the stats lock."""
+    Enrollment.objects.filter(user_id=user_id, platform=platform).exclude(
+        current_phase=phase, current_week=week
+    ).update(current_phase=phase, current_week=week)
 
 
 def enrollment_create(*, user, platform, started_on):

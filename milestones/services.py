@@ -26,11 +26,26 @@ _COUNTED = {
 }
 
 
-def _crossed(milestone, before, after, phases_completed):
+def milestone_crossed(milestone, *, before, after, phases_completed):
+    """Whether a completion that took the stats from `before` to `after` (CreatorStats or
+    accounts.services.StatsTally) and completed `phases_completed` crossed the milestone's
+    threshold, whatever its platform. Pure."""
     if milestone.kind == MilestoneKind.PHASE_COMPLETED:
         return milestone.threshold in phases_completed
     counter = _COUNTED.get(milestone.kind)
     return counter is not None and getattr(before, counter) < milestone.threshold <= getattr(after, counter)
+
+
+def milestones_crossed(milestones, *, platform, before, after, phases_completed):
+    """The milestones, of `milestones` (active or retired), that a completion of a task on
+    `platform` crossed: those for every platform ('') or for that one (milestone_crossed). Pure:
+    the hot path (milestones_unlock) and the replay of completions (tasks.replay) share it."""
+    return [
+        milestone
+        for milestone in milestones
+        if milestone.platform in ("", platform)
+        and milestone_crossed(milestone, before=before, after=after, phases_completed=phases_completed)
+    ]
 
 
 def milestones_unlock(*, user, platform, before, after, phases_completed, milestone_emails, catalogue_version, now=None):
@@ -46,10 +61,14 @@ def milestones_unlock(*, user, platform, before, after, phases_completed, milest
     now = now or timezone.now()
     crossed = {
         milestone.pk: milestone
-        for milestone in milestones_by_id(version=catalogue_version).values()
+        for milestone in milestones_crossed(
+            milestones_by_id(version=catalogue_version).values(),
+            platform=platform,
+            before=before,
+            after=after,
+            phases_completed=phases_completed,
+        )
         if milestone.is_active
-        and milestone.platform in ("", platform)
-        and _crossed(milestone, before, after, phases_completed)
     }
     if not crossed:
         return []
@@ -120,12 +139,17 @@ def milestones_load(*, rows, report):
     retire_missing(Milestone.objects.all(), kept, "code", Q(achievements__isnull=False), report)
 
 
-def achievements_grant(*, user_id, milestone_ids, now=None):
-    """Repair (audit_integrity --fix): give a creator these milestones and a celebration for every
-    achievement that lacks one. Constraint-safe, sends no email. Call inside a transaction."""
-    now = now or timezone.now()
+def achievements_match(*, user_id, granted, earned):
+    """Repair (audit_integrity --fix): make the creator's achievements what their completions
+    earned. `granted` ({milestone id: achieved_at}): the active milestones the completions
+    crossed, each given if missing, dated by the completion that crossed it; `earned`: every
+    milestone the completions crossed, active or retired: an achievement of any other is deleted
+    with its celebration (one of a retired milestone they earned is history, and stays). Every
+    achievement left gets a celebration if it lacks one (pending: the creator sees it).
+    Constraint-safe, sends no email. Call inside a transaction while holding the stats lock."""
+    MilestoneAchievement.objects.filter(user_id=user_id).exclude(milestone_id__in=earned).delete()
     MilestoneAchievement.objects.bulk_create(
-        [MilestoneAchievement(user_id=user_id, milestone_id=m, achieved_at=now) for m in milestone_ids],
+        [MilestoneAchievement(user_id=user_id, milestone_id=m, achieved_at=at) for m, at in granted.items()],
         ignore_conflicts=True,
     )
     without = MilestoneAchievement.objects.filter(user_id=user_id, celebration__isnull=True)

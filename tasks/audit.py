@@ -1,23 +1,25 @@
-"""Cross-table invariants (DESIGN.md §7), checked with set-based SQL, and the repairs that can
-be derived. Lives in tasks because it reads every app's tables, and tasks is the top of the
-dependency chain (tasks → milestones, usage → billing → accounts).
+"""Cross-table invariants (DESIGN.md §7), checked with set-based SQL. Lives in tasks because it
+reads every app's tables, and tasks is the top of the dependency chain (tasks → milestones,
+usage → billing → accounts).
 
 Each check is one query over the whole database (no per-creator loop), so 100k creators take
-seconds. `--fix` repairs what is derivable, one durable transaction per creator.
+seconds. What is derived from the completions (stats, achievements, enrollment weeks) is
+checked against the replay of the completions in SQL (tasks.audit_sql), never against other
+derived columns that may have drifted too. `--fix` (tasks.repair) re-derives it creator by creator.
 """
 
 import dataclasses
 
 from django.db import connection
-from django.db.models import Count, Sum
 from django.utils import timezone
 
-from accounts import services as account_services
+from accounts.services import StatsTally
 from billing.models import EntitlementStatus, PlanCode
-from core.transactions import durable_service
-from milestones import services as milestone_services
-from tasks.models import TaskCompletion
+from tasks import audit_sql
+from tasks.replay import START
 from usage.catalog import FEATURES
+
+STATS_COLUMNS = [field.name for field in dataclasses.fields(StatsTally)]
 
 
 @dataclasses.dataclass
@@ -35,43 +37,75 @@ def _rows(sql, params=()):
 
 
 def stats_mismatches():
-    """Stats that are not the sum of the creator's completions."""
+    """Stats that are not what the creator's completions add up to (every column: points, tasks
+    completed, current and longest streak, last active date)."""
     rows = _rows(
-        "SELECT s.user_id, s.points, s.tasks_completed, COALESCE(t.points, 0) AS sum_points, COALESCE(t.n, 0) AS n "
-        "FROM accounts_creatorstats s LEFT JOIN (SELECT user_id, COUNT(*) AS n, SUM(points) AS points "
-        "FROM tasks_taskcompletion GROUP BY user_id) t ON t.user_id = s.user_id "
-        "WHERE s.points <> COALESCE(t.points, 0) OR s.tasks_completed <> COALESCE(t.n, 0)"
+        audit_sql.with_ctes(audit_sql.steps(), audit_sql.derived_stats())
+        + "SELECT s.user_id, s.points, s.tasks_completed, s.current_streak, s.longest_streak, s.last_active_on, "
+        "COALESCE(d.points, 0) AS d_points, COALESCE(d.tasks_completed, 0) AS d_tasks_completed, "
+        "COALESCE(d.current_streak, 0) AS d_current_streak, COALESCE(d.longest_streak, 0) AS d_longest_streak, "
+        "d.last_active_on AS d_last_active_on "
+        "FROM accounts_creatorstats s LEFT JOIN derived d ON d.user_id = s.user_id "
+        "WHERE s.points <> COALESCE(d.points, 0) OR s.tasks_completed <> COALESCE(d.tasks_completed, 0) "
+        "OR s.current_streak <> COALESCE(d.current_streak, 0) OR s.longest_streak <> COALESCE(d.longest_streak, 0) "
+        "OR s.last_active_on <> d.last_active_on OR (s.last_active_on IS NULL) <> (d.last_active_on IS NULL)"
     )
     return [
         Breach("stats_equal_completions", {"user_id": r["user_id"]},
-               f"points {r['points']} vs {r['sum_points']}, tasks_completed {r['tasks_completed']} vs {r['n']}")
+               ", ".join(f"{column} {r[column]} vs {r['d_' + column]}" for column in STATS_COLUMNS
+                         if str(r[column]) != str(r["d_" + column])))
         for r in rows
     ]
 
 
 def missing_achievements():
-    """Thresholds a creator's stats have crossed (tasks, points, longest streak) without the
-    achievement. Phase milestones are checked by the completion itself (not derivable here)."""
+    """Active milestones a creator's completions crossed (replayed, not read from the stats
+    columns, which may have drifted) without the achievement."""
     rows = _rows(
-        "SELECT s.user_id, m.id AS milestone_id, m.code FROM accounts_creatorstats s "
-        "JOIN milestones_milestone m ON m.is_active AND m.platform = '' AND ("
-        " (m.kind = 'tasks_completed' AND s.tasks_completed >= m.threshold)"
-        " OR (m.kind = 'points' AND s.points >= m.threshold)"
-        " OR (m.kind = 'streak_days' AND s.longest_streak >= m.threshold)) "
-        "LEFT JOIN milestones_milestoneachievement a ON a.user_id = s.user_id AND a.milestone_id = m.id "
+        audit_sql.with_ctes(audit_sql.steps(), audit_sql.earned())
+        + "SELECT DISTINCT e.user_id, e.milestone_id, m.code FROM earned e "
+        "JOIN milestones_milestone m ON m.id = e.milestone_id AND m.is_active "
+        "LEFT JOIN milestones_milestoneachievement a ON a.user_id = e.user_id AND a.milestone_id = e.milestone_id "
         "WHERE a.id IS NULL"
     )
     return [Breach("crossed_threshold_has_achievement", {"user_id": r["user_id"], "milestone_id": r["milestone_id"]},
                    f"crossed {r['code']} without the achievement") for r in rows]
 
 
+def unearned_achievements():
+    """Achievements of milestones the creator's completions never crossed."""
+    rows = _rows(
+        audit_sql.with_ctes(audit_sql.steps(), audit_sql.earned())
+        + "SELECT a.user_id, a.milestone_id, m.code FROM milestones_milestoneachievement a "
+        "JOIN milestones_milestone m ON m.id = a.milestone_id "
+        "LEFT JOIN earned e ON e.user_id = a.user_id AND e.milestone_id = a.milestone_id WHERE e.user_id IS NULL"
+    )
+    return [Breach("achievement_earned_by_completions", {"user_id": r["user_id"], "milestone_id": r["milestone_id"]},
+                   f"{r['code']} achieved, but the completions never crossed it") for r in rows]
+
+
 def missing_celebrations():
     rows = _rows(
-        "SELECT a.user_id, a.id AS achievement_id FROM milestones_milestoneachievement a "
+        "SELECT a.user_id, a.milestone_id FROM milestones_milestoneachievement a "
         "LEFT JOIN milestones_celebration c ON c.achievement_id = a.id WHERE c.id IS NULL"
     )
-    return [Breach("achievement_has_celebration", {"user_id": r["user_id"], "achievement_id": r["achievement_id"]},
+    return [Breach("achievement_has_celebration", {"user_id": r["user_id"], "milestone_id": r["milestone_id"]},
                    "achievement without its celebration") for r in rows]
+
+
+def enrollment_weeks_drifted():
+    """Enrollments not at the phase and week their creator's completions moved them to."""
+    start_phase, start_week = START
+    rows = _rows(
+        audit_sql.with_ctes(audit_sql.steps(), audit_sql.positions())
+        + f"SELECT e.user_id, e.platform, e.current_phase, e.current_week, COALESCE(p.phase, {start_phase}) AS phase, "
+        f"COALESCE(p.week, {start_week}) AS week FROM accounts_enrollment e "
+        "LEFT JOIN positions p ON p.user_id = e.user_id AND p.platform = e.platform "
+        f"WHERE e.current_phase <> COALESCE(p.phase, {start_phase}) OR e.current_week <> COALESCE(p.week, {start_week})"
+    )
+    return [Breach("enrollment_week_follows_completions", {"user_id": r["user_id"], "platform": r["platform"]},
+                   f"at phase {r['current_phase']} week {r['current_week']}, "
+                   f"the completions say phase {r['phase']} week {r['week']}") for r in rows]
 
 
 def counters_over_limit(now=None):
@@ -118,37 +152,10 @@ def payments_without_user():
     return [Breach("payment_has_user", {"payment_id": r["id"]}, "payment of a missing user") for r in rows]
 
 
-CHECKS = [stats_mismatches, missing_achievements, missing_celebrations, counters_over_limit,
-          paid_without_subscription, payments_without_user]
+CHECKS = [stats_mismatches, missing_achievements, unearned_achievements, missing_celebrations,
+          enrollment_weeks_drifted, counters_over_limit, paid_without_subscription, payments_without_user]
 
 
 def audit():
     """Every breach of every invariant."""
     return [breach for check in CHECKS for breach in check()]
-
-
-@durable_service("tasks.creator_repair")
-def creator_repair(*, user_id, milestone_ids=()):
-    """Re-derive a creator's stats totals from their completions, and give them the achievements
-    their stats earned (`milestone_ids`, from the audit) and every missing celebration.
-    One transaction, under the stats lock."""
-    stats = account_services.stats_lock(user_id=user_id)
-    totals = TaskCompletion.objects.filter(user_id=user_id).aggregate(n=Count("id"), points=Sum("points"))
-    account_services.stats_set_totals(locked_stats=stats, points=totals["points"] or 0, tasks_completed=totals["n"])
-    milestone_services.achievements_grant(user_id=user_id, milestone_ids=milestone_ids)
-
-
-def repair(breaches):
-    """Repair what can be derived, creator by creator. Returns the creators repaired."""
-    by_user = {}
-    for breach in breaches:
-        if breach.check in REPAIRABLE:
-            milestones = by_user.setdefault(breach.ids["user_id"], [])
-            if "milestone_id" in breach.ids:
-                milestones.append(breach.ids["milestone_id"])
-    for user_id, milestone_ids in by_user.items():
-        creator_repair(user_id=user_id, milestone_ids=milestone_ids)
-    return sorted(by_user)
-
-
-REPAIRABLE = {"stats_equal_completions", "crossed_threshold_has_achievement", "achievement_has_celebration"}

@@ -4,13 +4,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import redirect, render
 
-from tasks import audit
+from tasks import audit, repair
 
 
 @staff_member_required
 def integrity(request):
     if request.method == "POST":
-        repaired = audit.repair(audit.audit())
+        repaired = repair.repair(audit.audit())
         messages.success(request, f"Repaired {len(repaired)} creator(s).")
         return redirect("ops_integrity")
     breaches = audit.audit()
@@ -19,6 +19,6 @@ def integrity(request):
         "title": "Data integrity",
         "breaches": breaches,
         "checks": [check.__name__ for check in audit.CHECKS],
-        "repairable": any(b.check in audit.REPAIRABLE for b in breaches),
+        "repairable": any(b.check in repair.REPAIRABLE for b in breaches),
     }
     return render(request, "admin/integrity.html", context)

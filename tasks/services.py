@@ -146,15 +146,27 @@ def _insert_once(completion):
     return True
 
 
+def week_advance(*, weeks, done, week):
+    """The week advance rule. Given a platform's weeks ({(phase, week): its active task ids}, in
+    roadmap order: RoadmapCatalogue.weeks), the ids of every task the creator completed, and the
+    (phase, week) of the task just completed, return (the first week with an open task if the
+    enrollment moves there, i.e. it comes after that task's week, else None; whether that task's
+    phase has no open task left). Pure: the hot path (_advance) and the replay of completions
+    (tasks.replay) share it."""
+    open_weeks = [key for key, task_ids in weeks.items() if not task_ids <= done]
+    move_to = open_weeks[0] if open_weeks and open_weeks[0] > week else None
+    return move_to, all(phase != week[0] for phase, _ in open_weeks)
+
+
 def _advance(*, user, task, catalogue):
     """Move the enrollment to the first week with an open task when this completion closed every
     week before it (its own included); return whether the task's phase is now complete (this
-    completion completed it: the task was open until now). One query, the ids of the tasks the
-    creator completed (at most 270, read from the unique index); which tasks each week has comes
-    from the catalogue."""
+    completion completed it: the task was open until now). The rule is week_advance. One query,
+    the ids of the tasks the creator completed (at most 270, read from the unique index); which
+    tasks each week has comes from the catalogue."""
     done = set(TaskCompletion.objects.filter(user=user).order_by().values_list("task_id", flat=True))
-    open_weeks = [week for week, task_ids in catalogue.weeks[task.platform].items() if not task_ids <= done]
-    if open_weeks and open_weeks[0] > (task.phase, task.week):
-        phase, week = open_weeks[0]
+    move_to, phase_completed = week_advance(weeks=catalogue.weeks[task.platform], done=done, week=(task.phase, task.week))
+    if move_to is not None:
+        phase, week = move_to
         account_services.enrollment_move_to(user=user, platform=task.platform, phase=phase, week=week)
-    return all(phase != task.phase for phase, _ in open_weeks)
+    return phase_completed

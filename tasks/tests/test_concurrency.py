@@ -1,8 +1,11 @@
 """Real threads racing on PostgreSQL: exactly once under concurrency."""
 
 import datetime
+import threading
+import time
 
 import pytest
+from django.db import connection, connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -12,6 +15,8 @@ from core.testing.concurrency import race
 from milestones.models import Celebration, MilestoneAchievement
 from milestones.services import celebration_seen
 from tasks.models import TaskCompletion
+from tasks.repair import creator_repair
+from tasks.services import task_complete
 
 
 @pytest.fixture
@@ -73,3 +78,49 @@ def test_8_threads_marking_one_celebration_seen_mark_it_once(roadmap, creator_to
     assert sorted(marked) == [False] * 7 + [True]
     assert responses == [200] * 8
     assert Celebration.objects.get(pk=celebration.pk).seen_at is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_repair_waits_for_a_completion_in_flight_and_counts_it(roadmap, creator_token):
+    # Given a creator with one completion, whose stats drifted
+    user, _ = creator_token
+    task_complete(user=user, task_id=roadmap[1].pk, quality=3)
+    CreatorStats.objects.filter(user=user).update(points=999)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        repair_pid = cursor.fetchone()[0]
+
+    def complete_in_flight():
+        """A second completion: holds the stats lock, inserts its row, and commits only once the
+        repair is waiting for a lock."""
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("BEGIN")
+                cursor.execute("SELECT 1 FROM accounts_creatorstats WHERE user_id = %s FOR UPDATE", [user.pk])
+                cursor.execute(
+                    "INSERT INTO tasks_taskcompletion (user_id, task_id, quality, notes, points, completed_at, local_date) "
+                    "VALUES (%s, %s, 5, '', 20, now(), current_date)", [user.pk, roadmap[2].pk])
+                started.set()
+                waiting, give_up = None, time.monotonic() + 10  # a repair that never waits fails below
+                while waiting != "Lock" and time.monotonic() < give_up:
+                    time.sleep(0.01)
+                    cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [repair_pid])
+                    waiting = cursor.fetchone()[0]
+                cursor.execute("COMMIT")
+        finally:
+            other.close()
+
+    started = threading.Event()
+    completion = threading.Thread(target=complete_in_flight)
+    completion.start()
+    assert started.wait(10)
+
+    # When the repair runs meanwhile
+    creator_repair(user_id=user.pk)
+    completion.join()
+
+    # Then it waited for the completion's lock, so its replay counted the completion
+    stats = CreatorStats.objects.get(user=user)
+    assert (stats.points, stats.tasks_completed) == (16 + 20, 2)

@@ -3,25 +3,26 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tasks import audit
+from tasks import audit, repair
 
 
 class Command(BaseCommand):
     help = (
-        "Check the cross-table invariants (stats equal completions, crossed thresholds have their "
-        "achievement and celebration, counters within limits, paid entitlements backed by a "
-        "subscription, payments with a user). Exits 1 on any breach. --fix repairs what is derivable."
+        "Check the cross-table invariants (stats, achievements and enrollment weeks equal a replay of "
+        "the completions, every achievement celebrated, counters within limits, paid entitlements "
+        "backed by a subscription, payments with a user). Exits 1 on any breach. --fix makes each "
+        "creator's derived state equal to the replay of their completions."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--fix", action="store_true", help="repair derivable breaches, one transaction per creator")
+        parser.add_argument("--fix", action="store_true", help="re-derive the state of each creator with a breach from their completions, one transaction per creator")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, fix, **options):
         started = time.perf_counter()
         breaches = audit.audit()
         if fix and breaches:
-            repaired = audit.repair(breaches)
+            repaired = repair.repair(breaches)
             self.stderr.write(f"repaired {len(repaired)} creator(s); auditing again")
             breaches = audit.audit()
         elapsed = time.perf_counter() - started
