@@ -115,7 +115,7 @@ def _counter_then_stats(*, user):
 
 @durable_service("tests.locks_1_counter")
 def _counter_service(*, user):
-    _counter_update(user)
+    _consume(user)  # ends holding the counter lock, last in the order (and changes a row)
 
 
 @durable_service("tests.locks_2_stats")
