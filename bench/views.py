@@ -79,8 +79,8 @@ def reference_complete(request, task_id):
         if achievement_ids:
             cur.execute("INSERT INTO milestones_celebration (achievement_id, user_id, created_at) "
                         "SELECT unnest(%s::bigint[]), %s, %s ON CONFLICT DO NOTHING", [achievement_ids, user_id, now])
-            if emails:
-                transaction.on_commit(lambda: send_milestone_email.enqueue(user_id, achievement_ids))
+            if emails:  # the product's outbox: the job is a row of this transaction
+                send_milestone_email.enqueue(user_id, achievement_ids)
         cur.execute("SELECT c.id, m.title, m.message FROM milestones_celebration c JOIN milestones_milestoneachievement a "
                     "ON a.id = c.achievement_id JOIN milestones_milestone m ON m.id = a.milestone_id "
                     "WHERE c.user_id = %s AND c.seen_at IS NULL ORDER BY c.created_at, c.id", [user_id])
