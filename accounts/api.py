@@ -10,6 +10,8 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.catalog import Platform
+from accounts.middleware import creator_timezone_activate
+from accounts.streaks import stats_seen
 from core.api import validated
 from core.errors import InvalidInput
 
@@ -27,7 +29,10 @@ class ProfileOutput(serializers.Serializer):
 class StatsOutput(serializers.Serializer):
     points = serializers.IntegerField()
     tasks_completed = serializers.IntegerField()
-    current_streak = serializers.IntegerField()
+    current_streak = serializers.IntegerField(
+        help_text="Days in a row with a completed task, up to today or yesterday in the creator's time zone; "
+        "0 once a day passed without one."
+    )
     longest_streak = serializers.IntegerField()
     last_active_on = serializers.DateField(allow_null=True)
 
@@ -58,7 +63,7 @@ def me_payload(user):
                 "phase": enrollment.current_phase,
                 "week": enrollment.current_week,
             },
-            "stats": user.stats,
+            "stats": stats_seen(user.stats, profile=profile),
         }
     ).data
 
@@ -120,5 +125,6 @@ class MeApi(APIView):
     @extend_schema(request=MePatchInput, responses={200: MeOutput})
     def patch(self, request):
         data = validated(self.MePatchInput, request.data)
-        services.profile_update(user=request.user, **data)
+        profile = services.profile_update(user=request.user, **data)
+        creator_timezone_activate(profile)  # the answer already in the new zone
         return Response(me_payload(request.user))

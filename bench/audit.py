@@ -38,8 +38,8 @@ GENERATE = [
     "SELECT u.id, m.id, now() FROM accounts_user u JOIN milestones_milestone m ON m.code IN ('tasks-1', 'streak-3')",
     "INSERT INTO milestones_celebration (achievement_id, user_id, created_at, seen_at) "
     "SELECT id, user_id, now(), now() FROM milestones_milestoneachievement",
-    "INSERT INTO usage_usagecounter (user_id, feature, period_start, resets_at, used, created_at) "
-    "SELECT id, 'ideas', current_date, now() + interval '5 hours', 2, now() FROM accounts_user",
+    "INSERT INTO usage_usagecounter (user_id, feature, period_start, starts_at, resets_at, used, created_at) "
+    "SELECT id, 'ideas', current_date, now() - interval '19 hours', now() + interval '5 hours', 2, now() FROM accounts_user",
     "ANALYZE",
 ]
 FIRST = "(SELECT MIN(id) FROM accounts_user)"

@@ -29,17 +29,26 @@ def email_enqueue(job, *args, **kwargs):
     return job.enqueue(*args, **kwargs)
 
 
+def _recipient_zone(context):
+    """The time zone of the creator an email is for (the context's `user`, with its profile;
+    every email job passes it), or None (UTC)."""
+    profile = getattr(context.get("user"), "profile", None)
+    return getattr(profile, "tzinfo", None)
+
+
 def render_email(template, context, to):
-    """Build a message from templates/email/<template>.subject.txt, .txt and .html."""
+    """Build a message from templates/email/<template>.subject.txt, .txt and .html, with the
+    dates and times in the recipient creator's time zone (as on their pages)."""
     context = {"site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"email/{template}.subject.txt", context).strip()
-    message = AnymailMessage(
-        subject=subject,
-        body=render_to_string(f"email/{template}.txt", context),
-        to=[to],
-        tags=[template],
-    )
-    message.attach_alternative(render_to_string(f"email/{template}.html", context), "text/html")
+    with timezone.override(_recipient_zone(context)):
+        subject = render_to_string(f"email/{template}.subject.txt", context).strip()
+        message = AnymailMessage(
+            subject=subject,
+            body=render_to_string(f"email/{template}.txt", context),
+            to=[to],
+            tags=[template],
+        )
+        message.attach_alternative(render_to_string(f"email/{template}.html", context), "text/html")
     return message
 
 

@@ -60,7 +60,7 @@ def milestones_for(*, user, platform):
 def achievement_shared(*, token):
     """The shared achievement behind a public token, with what the public page shows."""
     return (
-        MilestoneAchievement.objects.select_related("milestone", "user__profile")
+        MilestoneAchievement.objects.select_related("milestone", "user__profile", "user__stats")
         .filter(share_token=token)
         .first()
     )

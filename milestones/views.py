@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import creator_required
+from accounts.streaks import stats_seen
 from core.errors import DomainError
 from core.htmx import is_htmx
 from milestones import selectors, services
@@ -73,6 +74,8 @@ def public(request, token):
             "milestone": achievement.milestone,
             "name": achievement.user.profile.display_name,
             "platform": achievement.user.profile.get_platform_display(),
+            "stats": stats_seen(achievement.user.stats, profile=achievement.user.profile),
+            "creator_zone": achievement.user.profile.tzinfo,
             "page_url": page_url,
         },
     )

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.api import StatsOutput
 from accounts.catalog import Platform
+from accounts.streaks import stats_seen
 from core.api import validated
 from milestones.api import AchievementOutput, CelebrationOutput, share_url
 from tasks import enrollments, exports, ideas, selectors, services
@@ -56,6 +57,8 @@ class RoadmapApi(APIView):
         completed = serializers.IntegerField()
         total = serializers.IntegerField()
         percent = serializers.IntegerField()
+        current_streak = serializers.IntegerField(source="stats.current_streak", help_text="As in /me.")
+        longest_streak = serializers.IntegerField(source="stats.longest_streak")
 
     @extend_schema(
         parameters=[OpenApiParameter("platform", str, description="A platform you follow (default: your main one).")],
@@ -63,6 +66,7 @@ class RoadmapApi(APIView):
     )
     def get(self, request):
         roadmap = selectors.roadmap_for(user=request.user, platform=request.query_params.get("platform"))
+        roadmap.stats = stats_seen(request.user.stats, profile=request.user.profile)
         body = self.RoadmapOutput(roadmap).data
         body["days"] = self.DayOutput(roadmap.days, many=True).data
         return Response(body)
@@ -87,11 +91,12 @@ class CompletionOutput(serializers.Serializer):
 _DATETIME = serializers.DateTimeField()
 
 
-def completion_body(result):
+def completion_body(result, *, profile):
     """CompletionOutput's body built directly: completing a task is the hot path, and DRF
     serializers build and copy their fields on every call (about 0.5 ms of a completion's CPU).
-    CompletionOutput stays the documented schema; a test holds the two equal."""
-    completion, stats = result.completion, result.stats
+    CompletionOutput stays the documented schema; a test holds the two equal. The stats are
+    what the creator (`profile`: their time zone) reads: accounts.streaks.stats_seen."""
+    completion, stats = result.completion, stats_seen(result.stats, profile=profile)
     return {
         "completion": {
             "id": completion.pk,
@@ -143,7 +148,7 @@ class TaskCompleteApi(APIView):
     def post(self, request, task_id):
         data = validated(self.CompleteInput, request.data)
         result = services.task_complete(user=request.user, task_id=task_id, **data)
-        return Response(completion_body(result), status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        return Response(completion_body(result, profile=request.user.profile), status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 
 # --- metered actions: ideas, exports, enrollments ------------------------------------------

@@ -134,6 +134,20 @@ def counters_over_limit(now=None):
                    f"{r['feature']} used {r['used']} above the plan's limit") for r in rows]
 
 
+def counter_periods_overlapping():
+    """Two periods of one creator's feature that share an instant: a unit used then would count
+    against either (a period is fixed when it opens, and the next one starts no earlier than
+    its end; usage.catalog.period_opening)."""
+    rows = _rows(
+        "SELECT a.id AS first_id, b.id AS second_id, a.user_id, a.feature FROM usage_usagecounter a "
+        "JOIN usage_usagecounter b ON b.user_id = a.user_id AND b.feature = a.feature AND b.id > a.id "
+        "WHERE (b.resets_at IS NULL OR a.starts_at < b.resets_at) AND (a.resets_at IS NULL OR b.starts_at < a.resets_at)"
+    )
+    return [Breach("counter_periods_do_not_overlap",
+                   {"user_id": r["user_id"], "counter_id": r["first_id"], "overlapping_counter_id": r["second_id"]},
+                   f"{r['feature']} periods of counters {r['first_id']} and {r['second_id']} overlap") for r in rows]
+
+
 def paid_without_subscription():
     rows = _rows(
         "SELECT e.user_id, e.stripe_subscription_id FROM billing_entitlement e "
@@ -153,7 +167,7 @@ def payments_without_user():
 
 
 CHECKS = [stats_mismatches, missing_achievements, unearned_achievements, missing_celebrations,
-          enrollment_weeks_drifted, counters_over_limit, paid_without_subscription, payments_without_user]
+          enrollment_weeks_drifted, counters_over_limit, counter_periods_overlapping, paid_without_subscription, payments_without_user]
 
 
 def audit():

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.catalog import Platform
 from accounts.decorators import creator_required
 from accounts.selectors import creator_get, enrollments_of, local_today
+from accounts.streaks import stats_seen
 from core.errors import DomainError, LimitReached
 from core.htmx import is_htmx
 from milestones.selectors import celebrations_pending
@@ -32,7 +33,7 @@ def dashboard(request):
         "tasks/dashboard.html",
         {
             "creator": user,
-            "stats": user.stats,
+            "stats": stats_seen(user.stats, profile=user.profile),
             "roadmap": roadmap,
             "today": roadmap.today_day,
             "calendar": selectors.activity_calendar(user=user, today=local_today(profile=user.profile)),
@@ -167,7 +168,7 @@ def task_complete(request, task_id):
         "tasks/_complete_response.html",
         {
             "task": task,
-            "stats": result.stats,
+            "stats": stats_seen(result.stats, profile=user.profile),
             "progress": selectors.roadmap_progress(user=user, platform=task.platform),
             "celebrations": result.pending_celebrations,
         },

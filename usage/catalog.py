@@ -13,6 +13,7 @@ LIFETIME = "lifetime"
 
 # The period_start of lifetime counters: one row per creator and feature, for good.
 LIFETIME_START = datetime.date(2000, 1, 1)
+LIFETIME_STARTS_AT = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Period:
     start: datetime.date  # first local date of the period
     ends_on: datetime.date | None  # first local date of the next period (None: lifetime)
     resets_at: datetime.datetime | None  # the instant it ends, in UTC (None: lifetime)
+    starts_at: datetime.datetime = LIFETIME_STARTS_AT  # the instant it starts, in UTC
 
 
 def _next_month(day):
@@ -87,7 +89,23 @@ def period_of(period, *, tz, now):
         ends_on = _next_month(start)
     else:
         raise ValueError(f"unknown period {period!r}")
-    # Local midnight; where midnight falls in a DST gap, zoneinfo (fold=0) gives the instant the
-    # new day's first existing minute starts.
-    midnight = datetime.datetime.combine(ends_on, datetime.time.min, tzinfo=tz)
-    return Period(start, ends_on, midnight.astimezone(datetime.timezone.utc))
+    return Period(start, ends_on, _midnight(ends_on, tz), _midnight(start, tz))
+
+
+def _midnight(day, tz):
+    # Local midnight in UTC; where midnight falls in a DST gap, zoneinfo (fold=0) gives the
+    # instant the day's first existing minute starts.
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz).astimezone(datetime.timezone.utc)
+
+
+def period_opening(period, *, tz, now, previous_end=None):
+    """The period a creator in time zone `tz` opens at `now`, the previous one (of the same
+    feature) having ended at `previous_end`: the local period containing `now` (period_of),
+    starting no earlier than `previous_end`. A period is fixed once it opens (the counter stores
+    its start and end instants), so a time-zone change takes effect from the next period and
+    never shortens or restarts an open one; the period right after a change starts where the
+    previous one ended, so no two periods overlap and no instant counts twice. Pure."""
+    opening = period_of(period, tz=tz, now=now)
+    if period == LIFETIME or previous_end is None or previous_end <= opening.starts_at:
+        return opening
+    return dataclasses.replace(opening, starts_at=previous_end)

@@ -2,15 +2,12 @@
 
 import dataclasses
 import datetime
-import functools
-import operator
 
-from django.db.models import Q
 from django.utils import timezone
 
 from billing.selectors import plan_for
 from usage.catalog import FEATURES, feature_spec, period_of
-from usage.models import UsageCounter
+from usage.models import UsageCounter, counter_open_at
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,28 +59,34 @@ class Usage:
 
 
 def usage_for(user, *, now=None, features=None):
-    """The creator's meters for `features` (default: every metered feature) in the periods
-    containing `now`, in the creator's time zone. Two or three queries (the plan: billing's
-    plan_for; the counters) whatever the number of features; `user` comes with its profile."""
+    """The creator's meters for `features` (default: every metered feature) at `now`: what the
+    open periods' counters say (their periods were fixed when they opened, in the time zone of
+    then); a feature with no open period shows the one that would open now, in the creator's
+    time zone. Two or three queries (the plan: billing's plan_for; the counters) whatever the
+    number of features; `user` comes with its profile."""
     now = now or timezone.now()
     plan = plan_for(user, now=now)
+    tz = user.profile.tzinfo
     specs = [feature_spec(f) for f in (features or FEATURES)]
-    periods = {spec.feature: period_of(spec.period, tz=user.profile.tzinfo, now=now) for spec in specs}
-    current = functools.reduce(
-        operator.or_, (Q(feature=feature, period_start=period.start) for feature, period in periods.items())
-    )
-    used = dict(UsageCounter.objects.filter(current, user_id=user.pk).values_list("feature", "used"))
-    meters = [
-        Meter(
-            feature=spec.feature,
-            label=spec.label,
-            noun=spec.noun,
-            period=spec.period,
-            used=used.get(spec.feature, spec.initial),
-            limit=spec.limit_for(plan.code),
-            resets_at=periods[spec.feature].resets_at,
-            resets_on=periods[spec.feature].ends_on,
+    counters = {
+        feature: (used, resets_at)
+        for feature, used, resets_at in UsageCounter.objects.filter(
+            counter_open_at(now), user_id=user.pk, feature__in=[spec.feature for spec in specs]
+        ).values_list("feature", "used", "resets_at")
+    }
+    meters = []
+    for spec in specs:
+        used, resets_at = counters.get(spec.feature) or (spec.initial, period_of(spec.period, tz=tz, now=now).resets_at)
+        meters.append(
+            Meter(
+                feature=spec.feature,
+                label=spec.label,
+                noun=spec.noun,
+                period=spec.period,
+                used=used,
+                limit=spec.limit_for(plan.code),
+                resets_at=resets_at,
+                resets_on=resets_at and resets_at.astimezone(tz).date(),
+            )
         )
-        for spec in specs
-    ]
     return Usage(plan=plan, meters=meters)

@@ -17,9 +17,9 @@ from billing.selectors import plan_code_locked
 from core.errors import LimitReached
 from core.metrics import USAGE_REFUSALS
 from core.transactions import durable_service
-from usage.catalog import LIFETIME, feature_spec, period_of
+from usage.catalog import LIFETIME, feature_spec, period_opening
 from usage.locks import usage_counter_qs_for_update
-from usage.models import UsageCounter
+from usage.models import UsageCounter, counter_open_at
 
 
 def _joined_transaction():
@@ -31,28 +31,32 @@ def _joined_transaction():
     return transaction.atomic()
 
 
-def _refusal(spec, *, limit, used, period):
+def _refusal(spec, *, limit, used, resets_at):
     USAGE_REFUSALS.labels(spec.feature).inc()
     return LimitReached(
         spec.refused.format(limit=limit, used=used, s="" if limit == 1 else "s"),
-        extra={"feature": spec.feature, "limit": limit, "used": used, "resets_at": period.resets_at},
+        extra={"feature": spec.feature, "limit": limit, "used": used, "resets_at": resets_at},
     )
 
 
 def usage_consume(*, user, feature, n=1, now=None):
-    """Count `n` units of `feature` for the creator in the current period, or refuse.
+    """Count `n` units of `feature` for the creator in the period open at `now`, or refuse.
 
     One conditional UPDATE decides: `used = used + n WHERE used + n <= limit` (no condition on
-    an unlimited plan: counted, never refused). The period's row is created on its first consume
-    with INSERT … ON CONFLICT DO NOTHING, so racing first consumes neither fail nor double-count,
-    and nothing aborts the surrounding PostgreSQL transaction. Raises LimitReached (429) with the
-    limit, what is used and when the period resets. `user` comes with its profile (time zone).
+    an unlimited plan: counted, never refused), on the counter whose stored period contains
+    `now`. A period is fixed when it opens (its start and end instants are on the row): a
+    time-zone change applies from the next period and never shortens or restarts an open one.
+    When no period is open, one opens (usage.catalog.period_opening: the local period in the
+    creator's time zone now, never before the previous one ended), created with INSERT … ON
+    CONFLICT DO NOTHING, so racing first consumes neither fail nor double-count, and nothing
+    aborts the surrounding PostgreSQL transaction. Raises LimitReached (429) with the limit,
+    what is used and when the open period resets. `user` comes with its profile (time zone).
 
     Joins the caller's transaction (the metered action's): a rollback there undoes the count;
     a refusal leaves it usable. Takes the entitlement lock, then the counter's row lock (both
     held to the commit; core.locks.LOCK_ORDER): call it after any stats lock. Statements: 2 when
-    the period's row exists, 4 on its first consume, 5 refused (plus BEGIN/COMMIT if it is its
-    own transaction).
+    the period's row exists, 5 when it opens the period, 5 refused (plus BEGIN/COMMIT if it is
+    its own transaction).
     """
     spec = feature_spec(feature)
     if not isinstance(n, int) or n < 1:
@@ -60,29 +64,35 @@ def usage_consume(*, user, feature, n=1, now=None):
     now = now or timezone.now()
     with _joined_transaction():
         limit = spec.limit_for(plan_code_locked(user_id=user.pk, now=now))
-        period = period_of(spec.period, tz=user.profile.tzinfo, now=now)
-        counter = usage_counter_qs_for_update().filter(user_id=user.pk, feature=spec.feature, period_start=period.start)
+        counters = usage_counter_qs_for_update().filter(user_id=user.pk, feature=spec.feature)
+        current = counters.filter(counter_open_at(now))
         # used + n <= limit, written as used <= limit - n so the column stands alone.
-        allowed = counter if limit is None else counter.filter(used__lte=limit - n)
+        allowed = current if limit is None else current.filter(used__lte=limit - n)
         if allowed.update(used=F("used") + n):
             return
-        # No row yet for this period, or the limit is reached: create it if missing, try again.
-        UsageCounter.objects.bulk_create(
-            [
-                UsageCounter(
-                    user_id=user.pk,
-                    feature=spec.feature,
-                    period_start=period.start,
-                    resets_at=period.resets_at,
-                    used=spec.initial,
-                )
-            ],
-            ignore_conflicts=True,
-        )
+        # No period open, or the limit is reached: open the period if none is, try again.
+        latest = counters.filter(starts_at__lte=now).order_by("-starts_at").values("resets_at").first()
+        if latest is None or (latest["resets_at"] is not None and latest["resets_at"] <= now):
+            period = period_opening(
+                spec.period, tz=user.profile.tzinfo, now=now, previous_end=latest and latest["resets_at"]
+            )
+            UsageCounter.objects.bulk_create(
+                [
+                    UsageCounter(
+                        user_id=user.pk,
+                        feature=spec.feature,
+                        period_start=period.start,
+                        starts_at=period.starts_at,
+                        resets_at=period.resets_at,
+                        used=spec.initial,
+                    )
+                ],
+                ignore_conflicts=True,
+            )
         if allowed.update(used=F("used") + n):
             return
-        used = counter.values_list("used", flat=True).first()
-        raise _refusal(spec, limit=limit, used=used, period=period)
+        used, resets_at = current.values_list("used", "resets_at").first()
+        raise _refusal(spec, limit=limit, used=used, resets_at=resets_at)
 
 
 def usage_release(*, user, feature, n=1, now=None):
@@ -93,9 +103,8 @@ def usage_release(*, user, feature, n=1, now=None):
     spec = feature_spec(feature)
     if spec.period != LIFETIME:
         raise ValueError(f"{spec.feature} is counted per {spec.period}: its units are not given back")
-    period = period_of(spec.period, tz=user.profile.tzinfo, now=now or timezone.now())
     released = usage_counter_qs_for_update().filter(
-        user_id=user.pk, feature=spec.feature, period_start=period.start, used__gte=n
+        counter_open_at(now or timezone.now()), user_id=user.pk, feature=spec.feature, used__gte=n
     ).update(used=F("used") - n)
     return bool(released)
 

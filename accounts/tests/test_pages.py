@@ -1,5 +1,6 @@
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 from accounts.tests.factories import DEFAULT_PASSWORD, CreatorFactory, signup_payload
@@ -80,7 +81,9 @@ def test_login_with_a_wrong_password_is_refused(client):
 @pytest.mark.django_db
 def test_dashboard_shows_the_creators_stats(client, catalogue):
     user = CreatorFactory(display_name="Rae")
-    user.stats.__class__.objects.filter(pk=user.pk).update(points=120, current_streak=4, longest_streak=9, tasks_completed=7)
+    today = timezone.localdate(timezone=user.profile.tzinfo)
+    user.stats.__class__.objects.filter(pk=user.pk).update(points=120, current_streak=4, longest_streak=9,
+                                                           tasks_completed=7, last_active_on=today)
     client.force_login(user)
 
     html = client.get("/dashboard/").content.decode()

@@ -142,7 +142,7 @@ def test_the_completion_body_is_what_the_documented_serializer_gives(creator, ro
 
     assert first.new_achievements and second.pending_celebrations
     for result in (first, second, repeat):
-        assert completion_body(result) == CompletionOutput(result).data
+        assert completion_body(result, profile=creator.profile) == CompletionOutput(result).data
 
 
 @pytest.mark.django_db

@@ -209,6 +209,7 @@ def test_an_achievement_without_celebration_is_a_breach(creator):
 @pytest.mark.django_db
 def test_a_counter_above_the_free_limit_is_a_breach_unless_the_plan_changed_in_the_period(creator):
     counter = UsageCounter.objects.create(user=creator, feature="ideas", period_start=datetime.date.today(),
+                                          starts_at=timezone.now() - datetime.timedelta(hours=19),
                                           resets_at=timezone.now() + datetime.timedelta(hours=5), used=6)
     assert [b.ids["counter_id"] for b in audit.audit()] == [counter.pk]
 

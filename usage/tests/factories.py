@@ -18,6 +18,7 @@ class UsageCounterFactory(factory.django.DjangoModelFactory):
 
     feature = Feature.IDEAS
     period_start = datetime.date(2026, 1, 15)
+    starts_at = factory.LazyAttribute(lambda c: datetime.datetime.combine(c.period_start, datetime.time.min, tzinfo=UTC))
     resets_at = factory.LazyAttribute(
         lambda c: datetime.datetime.combine(c.period_start + datetime.timedelta(days=1), datetime.time.min, tzinfo=UTC)
     )

@@ -24,11 +24,13 @@ def test_usage_lists_every_feature_with_used_limit_and_reset(catalogue):
     assert features["platforms"] == {"used": 1, "limit": 1, "resets_at": None}
     assert (features["exports"]["used"], features["exports"]["limit"]) == (1, 3)
     assert (features["ideas"]["used"], features["ideas"]["limit"]) == (2, 5)
-    # Ideas reset at the next midnight in Tokyo (15:00 UTC), exports on the 1st of next month there.
+    # Ideas reset at the next midnight in Tokyo (15:00 UTC), exports on the 1st of next month there:
+    # ISO 8601 instants with the creator's offset, so the local time reads as is.
     ideas_reset = datetime.datetime.fromisoformat(features["ideas"]["resets_at"])
     exports_reset = datetime.datetime.fromisoformat(features["exports"]["resets_at"])
-    assert (ideas_reset.hour, ideas_reset.minute, ideas_reset.utcoffset()) == (15, 0, datetime.timedelta(0))
-    assert ideas_reset <= exports_reset and exports_reset.hour == 15
+    assert (ideas_reset.hour, ideas_reset.minute, ideas_reset.utcoffset()) == (0, 0, datetime.timedelta(hours=9))
+    assert ideas_reset.astimezone(datetime.timezone.utc).hour == 15
+    assert ideas_reset <= exports_reset and (exports_reset.day, exports_reset.hour) == (1, 0)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,35 @@
+"""Every date and time a creator reads is in their own time zone."""
+
+from django.utils import timezone
+
+from accounts.models import CreatorProfile
+
+
+def creator_timezone_activate(profile):
+    """Make the creator's time zone the current one for the rest of the request: templates,
+    `|date`, forms and DRF's date-times (ISO 8601 with the zone's offset) use it."""
+    timezone.activate(profile.tzinfo)
+
+
+class CreatorTimezoneMiddleware:
+    """Activates the signed-in creator's time zone (their profile's) for the request, so pages,
+    the exports and the API's local dates agree with what the creator's clock says; anyone else
+    (signed out, staff) reads UTC. A page request signed in with the session costs one small
+    query (the profile's zone). The API authenticates inside DRF, after this middleware:
+    accounts.permissions.IsCreator activates the zone there from the profile the token query
+    already loaded, and this middleware still resets it after the response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        timezone.deactivate()
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            zone = CreatorProfile.objects.filter(user_id=user.pk).values_list("timezone", flat=True).first()
+            if zone:
+                timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
