@@ -21,7 +21,7 @@ def signup(request):
         user = form.signup()
         if user is not None:
             login(request, user, backend="accounts.backends.EmailBackend")
-            messages.success(request, f"Welcome aboard! We sent a verification link to {user.email}.")
+            # No welcome message: the dashboard's one banner welcomes and asks to confirm the email.
             return redirect("dashboard")
     return render(request, "accounts/signup.html", {"form": form})
 

@@ -44,6 +44,24 @@ def dashboard(request):
 
 
 @creator_required
+def dashboard_meters(request):
+    """htmx: the dashboard's meters again, when the creator comes back to the page or a metered
+    action on it finished (the `usage-changed` event), so they move without a reload."""
+    return render(
+        request,
+        "usage/_meters.html",
+        {"usage": usage_for(request.creator), "refresh_url": reverse("dashboard_meters")},
+    )
+
+
+@creator_required
+def export_meter(request):
+    """htmx: the roadmap's exports meter again, after an export downloaded (static/js/app.js
+    fires `usage-changed` once the file arrived)."""
+    return render(request, "tasks/_export_meter.html", {"usage": usage_for(request.creator, features=[Feature.EXPORTS])})
+
+
+@creator_required
 def roadmap(request):
     user = request.creator
     platform = request.GET.get("platform")

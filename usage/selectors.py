@@ -20,6 +20,7 @@ class Meter:
     limit: int | None  # None: unlimited
     resets_at: datetime.datetime | None  # None: lifetime
     resets_on: datetime.date | None  # the creator's local date of the reset
+    included: int = 0  # units the plan gives before the creator does anything (the main platform)
 
     @property
     def unlimited(self):
@@ -32,6 +33,12 @@ class Meter:
     @property
     def at_limit(self):
         return self.limit is not None and self.used >= self.limit
+
+    @property
+    def limit_hit(self):
+        """At the limit through what the creator did, not by what the plan includes from the
+        start (a new free account follows its 1 platform of 1: that is the plan, said neutrally)."""
+        return self.at_limit and self.used > self.included
 
     @property
     def percent(self):
@@ -87,6 +94,7 @@ def usage_for(user, *, now=None, features=None):
                 limit=spec.limit_for(plan.code),
                 resets_at=resets_at,
                 resets_on=resets_at and resets_at.astimezone(tz).date(),
+                included=spec.initial,
             )
         )
     return Usage(plan=plan, meters=meters)

@@ -38,6 +38,8 @@ def test_signup_form_creates_the_account_and_logs_in(client, catalogue):
     assert response.status_code == 302 and response.url == "/dashboard/"
     dashboard = client.get("/dashboard/")
     assert b"Hi New Creator" in dashboard.content and b"Please confirm your email" in dashboard.content
+    # One banner says it once: no separate welcome message repeating the verification link.
+    assert dashboard.content.count(b"we sent a") == 1 and b"message-success" not in dashboard.content
     assert CreatorProfile.objects.get().niche == "cooking"
 
 

@@ -22,6 +22,40 @@
     region._hide = setTimeout(function () { region.hidden = true; }, 8000);
   }
 
+  // A form marked data-download (the roadmap export) downloads its file without leaving the
+  // page, then fires "usage-changed" so the meters on the page reload themselves (htmx). A
+  // refusal answers with a page (a redirect with the message): show that page.
+  function filenameOf(response) {
+    var match = /filename="?([^";]+)"?/.exec(response.headers.get("Content-Disposition") || "");
+    return match ? match[1] : "download";
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-download]") || !window.fetch) { return; }
+    event.preventDefault();
+    var data = new FormData(form);
+    if (event.submitter && event.submitter.name) { data.append(event.submitter.name, event.submitter.value); }
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin" }).then(function (response) {
+      if (!/attachment/.test(response.headers.get("Content-Disposition") || "")) {
+        window.location.assign(response.url);
+        return;
+      }
+      return response.blob().then(function (blob) {
+        var link = document.createElement("a");
+        link.href = URL.createObjectURL(blob);
+        link.download = filenameOf(response);
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
+        document.body.dispatchEvent(new CustomEvent("usage-changed", { bubbles: true }));
+      });
+    }).catch(function () {
+      toast("We could not reach CreatorCompass. Check your connection and try again.");
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () { showCelebrations(document); });
   document.addEventListener("htmx:afterSettle", function (event) { showCelebrations(document); });
   document.addEventListener("htmx:responseError", function (event) {

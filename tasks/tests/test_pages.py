@@ -87,7 +87,9 @@ def test_roadmap_page_shows_every_day_today_done_and_locked(browser, creator, ro
     assert 'id="day-1"' in html and "day day-done" in html
     assert "Phase 1 · Foundation" in html and "Phase 3 · Scale" in html
     assert 'class="day day-today" id="day-5"' in html
-    assert html.count("🔒 Pro") == 60 and "Upgrade to Pro" in html
+    # An inline SVG with an accessible name, not an emoji that renders as a box without an emoji font.
+    assert html.count('<svg class="icon-lock" role="img" aria-label="Locked:"') == 60 and "🔒" not in html
+    assert "Upgrade to Pro" in html
 
 
 @pytest.mark.django_db

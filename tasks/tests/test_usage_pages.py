@@ -45,7 +45,8 @@ def test_the_dashboard_shows_a_meter_per_feature(browser, creator):
 
     assert 'id="usage-meters"' in html and html.count('role="progressbar"') == 3
     assert 'id="meter-ideas"' in html and "2 of 5" in html and 'aria-valuenow="2"' in html
-    assert "Limit reached." in html and UPGRADE_LINK in html  # the one platform of the free plan is in use
+    # The one platform of the free plan is what the plan includes, not a limit the creator hit.
+    assert "Limit reached." not in html and "Your plan includes 1" in html and UPGRADE_LINK in html
     assert 'href="/ideas/"' in html
 
 

@@ -61,8 +61,30 @@ def test_the_meters_tag_renders_progress_bars_and_the_upgrade_link_at_the_limit(
 
     assert 'id="usage-meters"' in html and html.count('role="progressbar"') == 3
     assert 'aria-valuenow="3"' in html and 'aria-valuemax="3"' in html and "width: 100%" in html
-    assert html.count("Limit reached.") == 2  # exports, and the one platform in use
+    # Exports: a limit the creator reached. Platforms: the one the plan includes, said neutrally.
+    assert html.count("Limit reached.") == 1 and html.count("meter-full") == 1
+    assert "Your plan includes 1 · <a" in html
     assert 'href="/pricing/"' in html
+
+
+@pytest.mark.django_db
+def test_a_brand_new_free_account_sees_its_allowance_not_a_limit_reached(catalogue):
+    creator = creator_on("free")
+    html = _render_tag(User.objects.select_related("profile").get(pk=creator.pk))
+
+    assert "Limit reached" not in html and "meter-full" not in html
+    assert html.count('class="meter-allowance muted"') == 1  # platforms: 1 of 1, the one chosen at signup
+
+
+@pytest.mark.django_db
+def test_following_every_platform_a_plan_allows_is_a_limit_reached(catalogue):
+    creator = creator_on("pro")
+    for _ in range(2):
+        usage_consume(user=creator, feature=Feature.PLATFORMS)  # 3 of 3
+
+    html = _render_tag(User.objects.select_related("profile").get(pk=creator.pk))
+
+    assert html.count("Limit reached.") == 1 and "meter-allowance" not in html
 
 
 @pytest.mark.django_db
