@@ -94,7 +94,10 @@ class CreatorProfile(models.Model):
 
 
 class CreatorStats(models.Model):
-    """Counters derived from completions. Change only through accounts' services, with F()."""
+    """Counters derived from completions. Change only through accounts' services, with F().
+    `current_streak` is the run of consecutive local days ending on `last_active_on` (what the
+    completions add up to, whatever day it is now); what a creator reads as their current streak
+    is derived from it and their local today by accounts.streaks, never written back."""
 
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, primary_key=True, related_name="stats"

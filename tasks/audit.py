@@ -38,7 +38,10 @@ def _rows(sql, params=()):
 
 def stats_mismatches():
     """Stats that are not what the creator's completions add up to (every column: points, tasks
-    completed, current and longest streak, last active date)."""
+    completed, current and longest streak, last active date). The stored current streak is the
+    run ending on the last active date, so an idle creator's is not a breach: the streak they
+    read (accounts.streaks) is derived from it on read, and a reader that wrote its 0 back would
+    be one (accounts/tests/test_streaks.py plants it)."""
     rows = _rows(
         audit_sql.with_ctes(audit_sql.steps(), audit_sql.derived_stats())
         + "SELECT s.user_id, s.points, s.tasks_completed, s.current_streak, s.longest_streak, s.last_active_on, "

@@ -4,6 +4,10 @@ written for them, computed in memory with the rules it applies itself (stats_aft
 milestones_crossed, week_advance), so the two cannot drift apart. audit_integrity --fix makes
 the stored state equal to it; the audit's SQL (tasks.audit_sql) derives the same from the tables.
 
+The stats' current streak is the run ending on the last active date, as the hot path stores it;
+the streak a creator reads on a later day (0 after a missed day) is derived from it on read by
+accounts.streaks, so neither the replay nor --fix depends on the day they run.
+
 The replay starts from what signup writes (zero stats, enrollments at the first week) and reads
 the catalogue as it is now: after a content change that adds a task to a week or a phase a
 creator had finished, the replay (and so the audit) puts them back in that week, without that

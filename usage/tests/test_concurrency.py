@@ -6,16 +6,24 @@ import io
 import pytest
 from django.core.management import call_command
 
+from accounts.services import profile_update
 from core.errors import LimitReached
+from tasks import audit
 from core.testing.concurrency import race
 from usage.models import Feature, UsageCounter
 from usage.services import usage_consume
 from usage.tests.factories import UsageCounterFactory, creator_on, used_of
 
+UTC = datetime.timezone.utc
+
 
 def consume(user, feature):
+    return consume_at(user, feature, None)
+
+
+def consume_at(user, feature, now):
     try:
-        usage_consume(user=user, feature=feature)
+        usage_consume(user=user, feature=feature, now=now)
         return "counted"
     except LimitReached:
         return "refused"
@@ -61,3 +69,27 @@ def test_reset_usage_running_in_3_processes_at_once_closes_each_period_once(cata
 
     assert sum(closed_by_run) == 60
     assert not UsageCounter.objects.filter(closed_at__isnull=True).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("zone, opens_at, ends_at", [
+    ("Pacific/Kiritimati", datetime.datetime(2026, 11, 28, tzinfo=UTC), datetime.datetime(2026, 11, 28, 10, tzinfo=UTC)),
+    ("Etc/GMT+12", datetime.datetime(2026, 11, 28, tzinfo=UTC), datetime.datetime(2026, 11, 28, 12, tzinfo=UTC)),
+])
+def test_10_consumes_racing_to_open_the_period_after_a_zone_hop_stop_at_the_limit(catalogue, zone, opens_at, ends_at):
+    # At the limit in UTC on Nov 27, then +14 h or −12 h: the next period opens where the UTC
+    # day ended, once, whoever of the 10 gets there first.
+    creator = creator_on("free", timezone="UTC")
+    for _ in range(5):
+        usage_consume(user=creator, feature=Feature.IDEAS, now=datetime.datetime(2026, 11, 27, 12, tzinfo=UTC))
+    profile_update(user=creator, timezone=zone)
+    now = opens_at + datetime.timedelta(minutes=1)
+
+    results = race(10, lambda i: consume_at(creator, Feature.IDEAS, now))
+
+    assert sorted(results) == ["counted"] * 5 + ["refused"] * 5
+    assert list(UsageCounter.objects.filter(user=creator, feature=Feature.IDEAS).order_by("starts_at")
+                .values_list("starts_at", "resets_at", "used")) == [
+        (datetime.datetime(2026, 11, 27, tzinfo=UTC), opens_at, 5), (opens_at, ends_at, 5)]
+    assert audit.counter_periods_overlapping() == []
