@@ -18,7 +18,7 @@ from core.errors import LimitReached
 from core.metrics import USAGE_REFUSALS
 from core.transactions import durable_service
 from usage.catalog import LIFETIME, feature_spec, period_opening
-from usage.locks import usage_counter_qs_for_update
+from usage.locks import usage_counter_qs_for_update, usage_period_opening_lock
 from usage.models import UsageCounter, counter_open_at
 
 
@@ -54,9 +54,10 @@ def usage_consume(*, user, feature, n=1, now=None):
 
     Joins the caller's transaction (the metered action's): a rollback there undoes the count;
     a refusal leaves it usable. Takes the entitlement lock, then the counter's row lock (both
-    held to the commit; core.locks.LOCK_ORDER): call it after any stats lock. Statements: 2 when
-    the period's row exists, 5 when it opens the period, 5 refused (plus BEGIN/COMMIT if it is
-    its own transaction).
+    held to the commit; core.locks.LOCK_ORDER): call it after any stats lock. Opening a period
+    is serialised per creator and feature (usage_period_opening_lock). Statements: 2 when the
+    period's row exists, 6 when it opens the period (7 on PostgreSQL: the opening lock), 5
+    refused (plus BEGIN/COMMIT if it is its own transaction).
     """
     spec = feature_spec(feature)
     if not isinstance(n, int) or n < 1:
@@ -71,11 +72,14 @@ def usage_consume(*, user, feature, n=1, now=None):
         if allowed.update(used=F("used") + n):
             return
         # No period open, or the limit is reached: open the period if none is, try again.
-        latest = counters.filter(starts_at__lte=now).order_by("-starts_at").values("resets_at").first()
-        if latest is None or (latest["resets_at"] is not None and latest["resets_at"] <= now):
-            period = period_opening(
-                spec.period, tz=user.profile.tzinfo, now=now, previous_end=latest and latest["resets_at"]
-            )
+        latest = _latest_end(counters, now)
+        if latest is not _OPEN:
+            # Opening is serialised per creator and feature; re-read under the lock: another
+            # consume may have opened it meanwhile (perhaps in the zone before a change).
+            usage_period_opening_lock(user_id=user.pk, feature=spec.feature)
+            latest = _latest_end(counters, now)
+        if latest is not _OPEN:
+            period = period_opening(spec.period, tz=user.profile.tzinfo, now=now, previous_end=latest)
             UsageCounter.objects.bulk_create(
                 [
                     UsageCounter(
@@ -93,6 +97,20 @@ def usage_consume(*, user, feature, n=1, now=None):
             return
         used, resets_at = current.values_list("used", "resets_at").first()
         raise _refusal(spec, limit=limit, used=used, resets_at=resets_at)
+
+
+_OPEN = object()
+
+
+def _latest_end(counters, now):
+    """_OPEN when a counter's period contains `now`, else when the latest period before `now`
+    ended (None: the creator never used the feature). One query."""
+    latest = counters.filter(starts_at__lte=now).order_by("-starts_at").values("resets_at").first()
+    if latest is None:
+        return None
+    if latest["resets_at"] is None or latest["resets_at"] > now:
+        return _OPEN
+    return latest["resets_at"]
 
 
 def usage_release(*, user, feature, n=1, now=None):

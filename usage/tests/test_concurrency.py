@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.management import call_command
 
+from accounts.models import User
 from accounts.services import profile_update
 from core.errors import LimitReached
 from tasks import audit
@@ -92,4 +93,22 @@ def test_10_consumes_racing_to_open_the_period_after_a_zone_hop_stop_at_the_limi
     assert list(UsageCounter.objects.filter(user=creator, feature=Feature.IDEAS).order_by("starts_at")
                 .values_list("starts_at", "resets_at", "used")) == [
         (datetime.datetime(2026, 11, 27, tzinfo=UTC), opens_at, 5), (opens_at, ends_at, 5)]
+    assert audit.counter_periods_overlapping() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_10_consumes_opening_a_period_in_two_zones_at_once_open_one_period(catalogue):
+    # The zone changes while 10 consumes race to open the first period: half read the profile
+    # before the change (UTC, Nov 27), half after (+14 h, already Nov 28). One period opens.
+    creator = creator_on("free", timezone="UTC")
+    users = [User.objects.select_related("profile").get(pk=creator.pk) for _ in range(10)]
+    for i, user in enumerate(users):
+        user.profile.timezone = "UTC" if i % 2 else "Pacific/Kiritimati"
+    now = datetime.datetime(2026, 11, 27, 12, tzinfo=UTC)
+
+    results = race(10, lambda i: consume_at(users[i], Feature.IDEAS, now))
+
+    assert sorted(results) == ["counted"] * 5 + ["refused"] * 5
+    assert UsageCounter.objects.filter(user=creator, feature=Feature.IDEAS).count() == 1
     assert audit.counter_periods_overlapping() == []
