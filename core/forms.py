@@ -17,8 +17,14 @@ def cleaned_or_raise(form):
 
 
 def safe_next(request, url, default):
-    """`url` when it stays on this site (url_has_allowed_host_and_scheme: no other host, no
-    `//evil.example`, no `javascript:`), else `default` (a URL or a URL name)."""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    """A URL to redirect to: `url` when it is a path on this site (url_has_allowed_host_and_scheme:
+    no other host, no `//evil.example`, no `javascript:`; and a path, so `0` is not taken for a
+    view name), else `default` (a URL or a URL name) resolved. Redirect with
+    HttpResponseRedirect, which never resolves names."""
+    if (
+        url
+        and url.startswith("/")
+        and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    ):
         return url
     return resolve_url(default)

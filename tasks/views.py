@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -156,14 +157,14 @@ def task_complete(request, task_id):
     except DomainError as exc:
         if not is_htmx(request):
             messages.error(request, exc.message)
-            return redirect(back)
+            return HttpResponseRedirect(back)
         # The card stays as it was (the creator can retry); the message goes beside its form.
         response = render(request, "tasks/_task_error.html", {"task_id": task_id, "error": exc})
         response["HX-Retarget"] = f"#task-{task_id}-feedback"
         response["HX-Reswap"] = "innerHTML"
         return response
     if not is_htmx(request):
-        return redirect(back)
+        return HttpResponseRedirect(back)
     task = result.completion.task
     task.completed, task.completed_at, task.locked = True, result.completion.completed_at, False
     return render(

@@ -263,3 +263,12 @@ def test_planted_escaping_text_engine_shows_the_old_subject(roadmap, monkeypatch
     jobs.send_welcome_email.call(user.pk)
     [welcome] = [m for m in mail.outbox if "Welcome" in m.subject]
     assert welcome.subject == "Welcome to CreatorCompass, Tom &amp; &quot;Jerry&quot;"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("next_url", ["0", "dashboard", "roadmap", "x.y"])
+def test_a_next_that_looks_like_a_view_name_is_not_resolved(browser, roadmap, next_url):
+    """Found by the form fuzz: `next=0` passed the host check and redirect() took it for a view
+    name (NoReverseMatch, a 500)."""
+    response = browser.post(f"/roadmap/tasks/{roadmap[1].pk}/complete/", {"quality": "9", "next": next_url})
+    assert response.status_code == 302 and response.url == "/dashboard/"
