@@ -146,7 +146,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A per-process cache with more than one worker fails `check --deploy` (core.checks).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          # Several apps (or checkouts) can share one Redis.
+                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="creatorcompass")}}
 elif env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache("CACHE_URL")}
 else:
