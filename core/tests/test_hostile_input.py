@@ -272,3 +272,11 @@ def test_a_next_that_looks_like_a_view_name_is_not_resolved(browser, roadmap, ne
     name (NoReverseMatch, a 500)."""
     response = browser.post(f"/roadmap/tasks/{roadmap[1].pk}/complete/", {"quality": "9", "next": next_url})
     assert response.status_code == 302 and response.url == "/dashboard/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/login/", "/signup/", "/api/v1/docs", "/m/no-such-token", "/healthz"])
+def test_every_response_carries_the_content_security_policy(path):
+    policy = Client().get(path)["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "object-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert "'unsafe-inline'" not in policy.split("style-src-attr")[0] and "unsafe-eval" not in policy
