@@ -35,8 +35,8 @@ def dev_transactions(request):
         return api_forbidden(request, message="Staff only.")
     from core.transaction_checks import run_checks
 
-    services = DevTransactionsForm(request.POST)
-    names = services.cleaned_data["service"] if services.is_valid() else []
+    form = DevTransactionsForm(request.POST)
+    names = form.cleaned_data["service"] if form.is_valid() else []
     return JsonResponse([result.as_dict() for result in run_checks(names or None)], safe=False)
 
 

@@ -275,7 +275,7 @@ def test_a_next_that_looks_like_a_view_name_is_not_resolved(browser, roadmap, ne
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/login/", "/signup/", "/api/v1/docs", "/m/no-such-token", "/healthz"])
+@pytest.mark.parametrize("path", ["/", "/login/", "/signup/", "/api/v1/docs", "/m/no-such-token", "/healthz", "/m/%00"])
 def test_every_response_carries_the_content_security_policy(path):
     policy = Client().get(path)["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "object-src 'none'" in policy and "frame-ancestors 'none'" in policy
