@@ -1,9 +1,8 @@
 """Accounts' JSON API: one thin view per operation, nested Input/Output serializers."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, logout
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -104,11 +103,23 @@ class TokenApi(APIView):
     @extend_schema(request=TokenInput, responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})})
     def post(self, request):
         data = validated(self.TokenInput, request.data)
-        user = authenticate(request, email=data["email"], password=data["password"])
+        # Django's request: the login lockout (django-axes) counts the failure against this
+        # email and client IP and, once locked, its middleware answers 429 instead.
+        user = authenticate(request._request, email=data["email"], password=data["password"])
         if user is None:
             raise InvalidInput("Email or password is not correct.", fields={"password": ["Email or password is not correct."]})
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": services.api_token_issue(user=user)})
+
+
+class LogoutApi(APIView):
+    """Revoke the token this request was made with (and end the session, if it used one)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        services.api_token_revoke(user=request.user)
+        if request.auth is None:
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):

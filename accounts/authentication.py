@@ -1,11 +1,25 @@
+"""API token authentication, token lifetime and the login lockout's (django-axes) hooks."""
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
+
+
+def token_expired(token):
+    """Older than API_TOKEN_MAX_AGE seconds (0: tokens do not expire)."""
+    max_age = settings.API_TOKEN_MAX_AGE
+    return bool(max_age) and token.created < timezone.now() - datetime.timedelta(seconds=max_age)
 
 
 class CreatorTokenAuthentication(TokenAuthentication):
     """Token auth that loads the creator's profile and stats with the user, in the one query
     every API request makes anyway (the views and the creator permission need them). A view
     that locks and re-reads the stats itself (completing a task) sets `auth_loads_stats = False`:
-    the stats it would never use cost a quarter of the auth query's CPU."""
+    the stats it would never use cost a quarter of the auth query's CPU. A token past
+    API_TOKEN_MAX_AGE is deleted and refused."""
 
     related = ("user__profile", "user__stats")
 
@@ -23,4 +37,28 @@ class CreatorTokenAuthentication(TokenAuthentication):
             return super().authenticate_credentials(key)  # raises the usual AuthenticationFailed
         if not token.user.is_active:
             return super().authenticate_credentials(key)
+        if token_expired(token):
+            model.objects.filter(pk=token.pk).delete()
+            raise exceptions.AuthenticationFailed("This token has expired: ask POST /api/v1/auth/token for a new one.")
         return token.user, token
+
+
+def axes_username(request, credentials):
+    """The account a login attempt is for, as the lockout counts it: the email in lower case
+    (logins match any letter case, so the lockout must too), from the form's `username`
+    field or the token API's `email`."""
+    credentials = credentials or {}
+    name = credentials.get("username") or credentials.get("email")
+    if name is None:
+        data = getattr(request, "POST", {}) or {}
+        name = data.get("username") or data.get("email")
+    return (name or "").strip().lower() or None
+
+
+def lockout_response(request, original_response, credentials):
+    """AXES_LOCKOUT_CALLABLE: 429 with Retry-After; the API's envelope under /api/."""
+    from core.throttle import throttled_response
+
+    wait = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    return throttled_response(request, wait, message="Too many failed logins for this account from your address.",
+                              template="registration/locked_out.html")

@@ -1,3 +1,4 @@
+import dataclasses
 import zoneinfo
 
 from django import forms
@@ -6,7 +7,7 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.catalog import NICHES, Platform, niche_choices
-from core.errors import DomainError
+from core.errors import DomainError, EmailTaken
 
 TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
@@ -35,7 +36,7 @@ class SignupForm(forms.Form):
     timezone = forms.CharField(
         label="Time zone",
         initial="UTC",
-        widget=forms.Select(choices=TIMEZONE_CHOICES),
+        widget=forms.Select(choices=TIMEZONE_CHOICES, attrs={"data-guess-timezone": True}),
         help_text="Your days and streaks follow this time zone.",
     )
 
@@ -51,14 +52,29 @@ class SignupForm(forms.Form):
 
     def signup(self):
         """Create the account through the service; map its field errors onto the form.
-        Returns the user, or None when the form now carries errors."""
+        Returns a SignupOutcome (user None when the email was taken: its owner is emailed), or
+        None when the form now carries errors."""
         try:
-            return services.user_signup(**self.cleaned_data).user
+            user = services.user_signup(**self.cleaned_data).user
+        except EmailTaken:
+            services.signup_on_taken_email(email=self.cleaned_data["email"])
+            return SignupOutcome(email=self.cleaned_data["email"].strip(), user=None)
         except DomainError as exc:
             for field, messages in (exc.fields or {"__all__": [exc.message]}).items():
                 for message in messages:
                     self.add_error(field if field in self.fields else None, message)
             return None
+        return SignupOutcome(email=user.email, user=user)
+
+
+@dataclasses.dataclass(frozen=True)
+class SignupOutcome:
+    email: str
+    user: object
+
+
+class NichePlatformForm(forms.Form):
+    platform = forms.ChoiceField(choices=Platform.choices)
 
 
 class EmailAuthenticationForm(AuthenticationForm):

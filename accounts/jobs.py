@@ -50,3 +50,13 @@ def send_password_reset_email(user_id, nonce):
     )
     return send_once(key=f"password_reset:{user_id}:{nonce}", template="password_reset",
                      context={"user": user, "reset_url": _absolute(path)}, to=user.email)
+
+
+@task()
+def send_account_exists_email(user_id, nonce):
+    """To the owner of an email someone tried to sign up with: log in or reset the password."""
+    user = active_user(user_id=user_id)
+    if user is None:
+        return "skipped"
+    context = {"user": user, "login_url": _absolute(reverse("login")), "reset_url": _absolute(reverse("password_reset"))}
+    return send_once(key=f"account_exists:{user_id}:{nonce}", template="account_exists", context=context, to=user.email)

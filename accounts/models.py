@@ -58,6 +58,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.email
 
+    def save(self, *args, **kwargs):
+        # set_password() was called (a change, a reset, the admin, changepassword): API tokens
+        # made with the old password stop working. A hash upgrade at login clears _password
+        # before its save, so it keeps them.
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from rest_framework.authtoken.models import Token
+
+            Token.objects.filter(user_id=self.pk).delete()
+
     @property
     def is_verified(self):
         return self.email_verified_at is not None

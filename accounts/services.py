@@ -3,14 +3,13 @@
 import dataclasses
 import datetime
 import enum
+import unicodedata
 import uuid
 import zoneinfo
 
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
@@ -20,6 +19,7 @@ from django.utils import timezone as dj_timezone
 from rest_framework.authtoken.models import Token
 
 from accounts import jobs
+from accounts.authentication import token_expired
 from accounts.catalog import Platform, is_valid_niche
 from accounts.locks import stats_qs_select_for_update
 from accounts.models import (
@@ -31,7 +31,8 @@ from accounts.models import (
 )
 from accounts.tokens import verification_token_read
 from core.email import email_enqueue
-from core.errors import EmailTaken, InvalidInput, NotFound
+from core.errors import EmailTaken, InvalidInput, NotFound, Throttled
+from core.throttle import throttle_hit
 from core.transactions import durable_service
 
 DISPLAY_NAME_MAX = CreatorProfile._meta.get_field("display_name").max_length
@@ -58,9 +59,30 @@ def _check_timezone(tz, errors):
         errors["timezone"] = [f"{tz!r} is not an IANA time zone, e.g. Europe/Berlin."]
 
 
-def _check_display_name(display_name, errors):
+# Bidirectional overrides and isolates reorder the text around them (a name shown beside a
+# link could make it read backwards).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def display_name_problem(display_name):
+    """Why `display_name` cannot be shown on pages and in email subjects, or None. One line of
+    printable text: no control character (a newline in a subject made the welcome job fail),
+    no bidirectional override, no other invisible format character (category Cf)."""
     if len(display_name) > DISPLAY_NAME_MAX:
-        errors["display_name"] = [f"At most {DISPLAY_NAME_MAX} characters."]
+        return f"At most {DISPLAY_NAME_MAX} characters."
+    for char in display_name:
+        category = unicodedata.category(char)
+        if category == "Cc":
+            return "Use one line of text, without line breaks or control characters."
+        if char in _BIDI_CONTROLS or category in ("Cf", "Zl", "Zp"):
+            return f"Remove the invisible formatting character U+{ord(char):04X}."
+    return None
+
+
+def _check_display_name(display_name, errors):
+    problem = display_name_problem(display_name)
+    if problem:
+        errors["display_name"] = [problem]
 
 
 def _raise_if(errors):
@@ -157,23 +179,50 @@ def email_verify(*, token):
 
 
 def verification_resend(*, user):
-    """Send a fresh verification link, unless the email is verified already."""
+    """Send a fresh verification link, unless the email is verified already or the account
+    asked for THROTTLE_RATES["verification_resend"] already (each one is an email)."""
     if user.is_verified:
         return False
+    if throttle_hit("verification_resend", f"user:{user.pk}"):
+        raise Throttled("You asked for several links already: use the newest, or try again later.")
     email_enqueue(jobs.send_verification_email, user.pk, uuid.uuid4().hex)
     return True
 
 
+def signup_on_taken_email(*, email):
+    """Someone signed up with the email of an existing account: tell its owner (a login and a
+    reset link) instead of telling the person at the form, who is answered as for a new
+    account (no enumeration). At most THROTTLE_RATES["signup_notice"] such emails per address."""
+    user = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
+    if user is None or throttle_hit("signup_notice", f"email:{user.email.lower()}"):
+        return
+    email_enqueue(jobs.send_account_exists_email, user.pk, uuid.uuid4().hex)
+
+
 def password_reset_allowed(*, email, client_ip):
-    """Rate limit for reset emails (settings.PASSWORD_RESET_RATE: "count/seconds"), per
-    address and per client IP, so the form cannot be used to flood an inbox."""
-    count, seconds = (int(part) for part in settings.PASSWORD_RESET_RATE.split("/"))
-    allowed = True
-    for key in (f"pwreset:email:{(email or '').strip().lower()}", f"pwreset:ip:{client_ip}"):
-        cache.add(key, 0, timeout=seconds)
-        if cache.incr(key) > count:
-            allowed = False
-    return allowed
+    """Rate limit for reset emails (THROTTLE_RATES["password_reset"], PASSWORD_RESET_RATE), per
+    address and per client IP (core.client_ip: behind the proxy, each creator's own), so the
+    form cannot be used to flood an inbox."""
+    by_email = throttle_hit("password_reset", f"email:{(email or '').strip().lower()}")
+    by_ip = throttle_hit("password_reset", f"ip:{client_ip}")
+    return not (by_email or by_ip)
+
+
+def api_token_issue(*, user):
+    """The creator's API token: the existing one, or a new one when there is none or it is
+    older than API_TOKEN_MAX_AGE (the old one is deleted)."""
+    token = Token.objects.filter(user=user).first()
+    if token is not None and token_expired(token):
+        Token.objects.filter(pk=token.pk).delete()
+        token = None
+    if token is None:
+        token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
+def api_token_revoke(*, user):
+    """Delete the creator's API token (logout): requests with it answer 401 from now on."""
+    Token.objects.filter(user=user).delete()
 
 
 def password_reset_request(*, email):

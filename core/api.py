@@ -88,3 +88,11 @@ def api_not_found(request, exception=None):
 
 def api_server_error(request, *args, **kwargs):
     return _json_error(500, "server_error", "Internal server error.")
+
+
+def api_bad_request(request, exception=None):
+    return _json_error(400, "malformed_request", "The request could not be read (too large or malformed).")
+
+
+def api_forbidden(request, exception=None, message="You do not have permission to perform this action."):
+    return _json_error(403, "permission_denied", message)

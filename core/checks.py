@@ -55,3 +55,27 @@ def refuse_to_start_without_the_outbox():
     errors = [message for message in checks.run_checks(tags=[OUTBOX_TAG]) if message.is_serious()]
     if errors:
         raise ImproperlyConfigured("; ".join(f"{e.id}: {e.msg}" for e in errors))
+
+
+_PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def shared_cache_check(app_configs=None, **kwargs):
+    """Throttle counters and the login lockout's limits live in the default cache: a cache of
+    one process gives each gunicorn worker its own counters (10 password resets got through a
+    limit of 5 with 3 workers)."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend in _PER_PROCESS_CACHES and settings.WEB_CONCURRENCY > 1:
+        return [
+            checks.Error(
+                f"The default cache ({backend}) is per process, with WEB_CONCURRENCY="
+                f"{settings.WEB_CONCURRENCY} workers: each worker would count throttles on its own.",
+                hint="Set REDIS_URL (or unset CACHE_URL for the database cache), or WEB_CONCURRENCY=1.",
+                id="core.E003",
+            )
+        ]
+    return []

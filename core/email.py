@@ -15,6 +15,7 @@ import logging
 from anymail.message import AnymailMessage
 from django.conf import settings
 from django.db.models import Q
+from django.template import engines
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -36,15 +37,22 @@ def _recipient_zone(context):
     return getattr(profile, "tzinfo", None)
 
 
+def _render_text(name, context):
+    """A plain-text template, without HTML escaping ("Tom & Jerry", not "Tom &amp; Jerry")."""
+    return engines["text"].get_template(name).render(context)
+
+
 def render_email(template, context, to):
-    """Build a message from templates/email/<template>.subject.txt, .txt and .html, with the
-    dates and times in the recipient creator's time zone (as on their pages)."""
+    """Build a message from templates/email/<template>.subject.txt, .txt (plain text: not
+    HTML-escaped) and .html (escaped), with the dates and times in the recipient creator's time
+    zone (as on their pages). The subject is one line whatever the context holds (a line break
+    in a header is refused by the mail library, and the job would fail for good)."""
     context = {"site_url": settings.SITE_URL, **context}
     with timezone.override(_recipient_zone(context)):
-        subject = render_to_string(f"email/{template}.subject.txt", context).strip()
+        subject = " ".join(_render_text(f"email/{template}.subject.txt", context).split())
         message = AnymailMessage(
             subject=subject,
-            body=render_to_string(f"email/{template}.txt", context),
+            body=_render_text(f"email/{template}.txt", context),
             to=[to],
             tags=[template],
         )

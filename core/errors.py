@@ -58,3 +58,11 @@ class UpstreamUnavailable(DomainError):
     status = 502
     code = "upstream_unavailable"
     message = "Our payment provider did not answer. Nothing was charged; please try again."
+
+
+class Throttled(DomainError):
+    """Too many attempts of something that costs an email or a password hash."""
+
+    status = 429
+    code = "throttled"
+    message = "Too many attempts. Please wait and try again."

@@ -2,7 +2,8 @@
 
 With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (an empty directory): every worker
 writes its samples there and /metrics adds them up (gunicorn.conf.py removes a dead worker's
-files). Access: a bearer token (METRICS_TOKEN) or a client address in METRICS_ALLOWED_NETWORKS.
+files). Access: a bearer token (METRICS_TOKEN) or a client address (core.client_ip: behind a proxy, the
+address the proxy saw, never the proxy's own) in METRICS_ALLOWED_NETWORKS.
 """
 
 import ipaddress
@@ -20,6 +21,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from core.client_ip import client_ip
+
 REQUESTS = Counter("creatorcompass_http_requests", "HTTP requests by route, method and status.", ["route", "method", "status"])
 REQUEST_SECONDS = Histogram(
     "creatorcompass_http_request_seconds", "HTTP request duration by route.", ["route"],
@@ -29,6 +32,15 @@ DATABASE_TIMEOUTS = Counter("creatorcompass_database_timeouts", "Lock or stateme
 WEBHOOK_EVENTS = Counter("creatorcompass_webhook_events", "Stripe webhook deliveries by event type and outcome.", ["type", "outcome"])
 EMAIL_JOBS = Counter("creatorcompass_email_jobs", "Email jobs by task and outcome.", ["task", "outcome"])
 USAGE_REFUSALS = Counter("creatorcompass_usage_refusals", "Metered actions refused at the plan limit.", ["feature"])
+
+
+# Methods get their own label; any other (made up by a client) shares "other", so a scanner
+# cannot create series without bound.
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method):
+    return method if method in _KNOWN_METHODS else "other"
 
 
 def _registry():
@@ -43,8 +55,12 @@ def _allowed(request):
     token = settings.METRICS_TOKEN
     if token and request.headers.get("Authorization") == f"Bearer {token}":
         return True
+    if settings.NUM_PROXIES == 0 and "HTTP_X_FORWARDED_FOR" in request.META:
+        # Forwarded by a proxy the settings do not know of (one on this host makes every client
+        # look local): the connection's address says nothing about the client.
+        return False
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        address = ipaddress.ip_address(client_ip(request))
     except ValueError:
         return False
     return any(address in ipaddress.ip_network(net) for net in settings.METRICS_ALLOWED_NETWORKS)

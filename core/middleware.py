@@ -15,7 +15,13 @@ from django.shortcuts import render
 
 from core import db_router, metrics
 from core.api import error_body
-from core.logs import request_id_var
+from core.client_ip import client_ip
+from core.logs import client_ip_var, request_id_var
+from core.textcheck import (
+    control_character,
+    control_character_message,
+    first_control_character,
+)
 from core.transactions import CONFLICT_STATES
 
 logger = logging.getLogger("creatorcompass.requests")
@@ -56,19 +62,24 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        # A client-sent id goes into every log line: no control characters (log injection).
+        if control_character(request_id, allow_whitespace=False) is not None:
+            request_id = uuid.uuid4().hex
         token = request_id_var.set(request_id[:64])
+        ip_token = client_ip_var.set(client_ip(request))
         pin = db_router.unpin()  # a new request reads from a replica until it writes
         started = time.perf_counter()
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(token)
+            client_ip_var.reset(ip_token)
             db_router.reset(pin)
         elapsed = time.perf_counter() - started
         if settings.METRICS_ENABLED:
             match = request.resolver_match
             route = match.route if match else "unmatched"
-            metrics.REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+            metrics.REQUESTS.labels(route, metrics.method_label(request.method), str(response.status_code)).inc()
             metrics.REQUEST_SECONDS.labels(route).observe(elapsed)
         response["X-Request-ID"] = request_id[:64]
         # The server's share of a page's time, for the browser's devtools and bench/pages.py.
@@ -102,3 +113,37 @@ class RequestContextMiddleware:
             response = render(request, "503.html", {"message": message, **context}, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+
+def _pairs(query_dict):
+    """Every (name, value), repeated names included (QueryDict.items() gives only the last)."""
+    return ((name, value) for name, values in query_dict.lists() for value in values)
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class ControlCharacterMiddleware:
+    """A control character in the path (none allowed, not even a newline), a query parameter or
+    a form field (tab, CR and LF allowed) is a 400 naming where it was, before any view runs:
+    nothing is written, and PostgreSQL never sees a NUL. JSON bodies: core.parsers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        found = None
+        char = control_character(request.path, allow_whitespace=False)
+        if char is not None:
+            found = ("path", char)
+        else:
+            found = first_control_character(_pairs(request.GET))
+            if found is None and request.content_type in _FORM_TYPES:
+                found = first_control_character(_pairs(request.POST))
+        if found is None:
+            return self.get_response(request)
+        field, char = found
+        message = control_character_message(char)
+        if request.path.startswith("/api/"):
+            return JsonResponse(error_body("invalid", "Some fields are not valid.", {field: [message]}), status=400)
+        return render(request, "400.html", {"field": field, "message": message}, status=400)

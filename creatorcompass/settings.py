@@ -7,6 +7,7 @@ import datetime
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "djstripe",
+    "axes",
     "core",
     "accounts",
     "usage",
@@ -52,6 +54,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RequestContextMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # A NUL or other control character in the path, the query or a form field: 400 naming it,
+    # before any view (nothing is written).
+    "core.middleware.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages compress ~5x (the roadmap: 191 KB -> 37 KB); Django pads gzip output against BREACH.
     "django.middleware.gzip.GZipMiddleware",
@@ -63,6 +69,8 @@ MIDDLEWARE = [
     "accounts.middleware.CreatorTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a lockout raised by the authentication backends into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "creatorcompass.urls"
@@ -78,8 +86,17 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
+    },
+    {
+        # Plain-text emails (core.email): the same templates directory, no HTML escaping.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": False},
     },
 ]
 
@@ -125,11 +142,56 @@ DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The cache holds the throttle counters: every worker must see the same ones. Redis (Django's
+# RedisCache: INCR is atomic, so a limit of N lets exactly N through across workers); else
+# CACHE_URL; else the database cache (shared, no extra server; its table is made by migrate).
+# A per-process cache with more than one worker fails `check --deploy` (core.checks).
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          # Several apps (or checkouts) can share one Redis.
+                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="creatorcompass")}}
+elif env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache("CACHE_URL")}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "creatorcompass_cache"}}
+# gunicorn's worker count (gunicorn.conf.py reads the same variable); the deploy check uses it.
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=3)
 
+# --- Client IP and throttles ----------------------------------------------------------------
+# Reverse proxies in front of the app, each appending to X-Forwarded-For (core.client_ip);
+# TRUSTED_PROXIES (networks) limits whose X-Forwarded-For is read at all.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Rates "<count>/<seconds>" or "<count>/second|minute|hour|day" (core.throttle: a fixed window
+# counted with one atomic INCR in the shared cache).
+THROTTLE_RATES = {
+    "signup": env.str("THROTTLE_SIGNUP", default="20/hour"),  # per client IP, page and API
+    "token": env.str("THROTTLE_TOKEN", default="30/minute"),  # per client IP
+    "login": env.str("THROTTLE_LOGIN", default="30/minute"),  # password posts per client IP
+    "verification_resend": env.str("THROTTLE_VERIFICATION_RESEND", default="3/hour"),  # per account
+    "password_reset": env.str("PASSWORD_RESET_RATE", default="5/3600"),  # per address and per IP
+    # "Someone tried to sign up with your email" notices, per existing account.
+    "signup_notice": "3/hour",
+}
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses (without hashing) an account and IP that failed too often.
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.EmailBackend",
+]
+# Login lockout (django-axes): AXES_FAILURE_LIMIT wrong passwords for one account from one
+# client IP lock that pair for AXES_COOLOFF_HOURS, on /login/, /admin/login/ and the token API.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(hours=env.float("AXES_COOLOFF_HOURS", default=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.authentication.axes_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.authentication.lockout_response"
+# Token auth: a token older than this many seconds is refused and deleted (0: no maximum age).
+API_TOKEN_MAX_AGE = env.int("API_TOKEN_MAX_AGE", default=0)
 # Email is unique case-insensitively by a database constraint on Lower(email), which the
 # check for a plain unique=True field cannot see.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
@@ -137,8 +199,6 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "landing"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
-# Reset emails per address and per client IP: "<count>/<seconds>".
-PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/3600")
 EMAIL_VERIFICATION_MAX_AGE = 60 * 60 * 24 * 3
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -224,17 +284,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsCreator"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Applies to views that name a throttle_scope.
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {
-        "signup": env.str("THROTTLE_SIGNUP", default="20/hour"),
-        "token": env.str("THROTTLE_TOKEN", default="30/minute"),
-    },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # Applies to views that name a throttle_scope (rates: THROTTLE_RATES, client IP: core.client_ip).
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttle.ScopedThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CreatorCompass API",
@@ -260,6 +315,26 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# API paths answer CSRF failures, oversized bodies and other 400/403s in the JSON envelope.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+# Content-Security-Policy on every response (django-csp 4): scripts and styles from our own
+# origin only (the inline scripts that remain carry the per-request nonce), no plugins, no
+# framing. Inline style attributes (meters' widths) are allowed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        # No form-action: the checkout and portal forms are answered with a redirect to Stripe.
+    },
+}
 
 # --- Metrics ----------------------------------------------------------------------------------
 # /metrics answers a bearer token or a client in these networks (Prometheus scraping over a
@@ -275,7 +350,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(client_ip)s] %(message)s"},
         "json": {"()": "core.logs.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},

@@ -6,6 +6,9 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# One process: an in-memory cache is shared by everything in it, and a test needs no database to
+# clear it. The shared-cache tests (Redis, the database cache, two gunicorn workers) pick their own.
+os.environ.setdefault("CACHE_URL", "locmemcache://")
 # A well-formed test key; every Stripe call in tests goes to the loopback emulator.
 os.environ.setdefault("STRIPE_TEST_SECRET_KEY", "sk_test_" + "emulator" * 4)
 

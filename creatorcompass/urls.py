@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from billing.views import StripeWebhookView
 from core import views as core_views
 from core.api import api_not_found
 from core.metrics import metrics_view
+from core.throttle import throttle_posts
 from tasks import ops_views
 
 api_v1 = [
@@ -15,7 +16,7 @@ api_v1 = [
     path("", include("usage.api_urls")),
     path("", include("billing.api_urls")),
     path("schema", SpectacularAPIView.as_view(), name="api_schema"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("docs", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     # Anything else under the API answers in the API's error envelope, in DEBUG too.
     re_path(r"^.*$", api_not_found),
 ]
@@ -27,6 +28,8 @@ urlpatterns = [
     path("api/dev/transactions", core_views.dev_transactions, name="dev_transactions"),
     path("api/v1/", include(api_v1)),
     path("admin/integrity/", ops_views.integrity, name="ops_integrity"),
+    # The admin's login, throttled per client IP like /login/ (django-axes locks accounts on both).
+    path("admin/login/", throttle_posts("login")(admin.site.login)),
     path("admin/", admin.site.urls),
     # Our guard in front of dj-stripe's view; dj-stripe's URLs stay included for their names.
     path("stripe/webhook/<uuid:uuid>/", StripeWebhookView.as_view(), name="stripe_webhook"),
@@ -37,5 +40,7 @@ urlpatterns = [
     path("", include("billing.urls")),
 ]
 
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
 handler404 = "core.views.not_found"
 handler500 = "core.views.server_error"

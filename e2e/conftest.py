@@ -52,18 +52,29 @@ def site(transactional_db, live_server, settings, emulator):
 
 
 @pytest.fixture
-def browser_context(chromium):
+def csp_violations():
+    """Every Content-Security-Policy refusal Chromium reports on the console, in any page of the
+    test: each test fails if one happened (a script, style or handler the policy blocked is a
+    feature that silently stopped working)."""
+    return []
+
+
+@pytest.fixture
+def browser_context(chromium, csp_violations):
     contexts = []
 
     def open_context(**options):
         context = chromium.new_context(**options)
         context.set_default_timeout(10_000)
+        context.on("console", lambda message: csp_violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+                   if "Content Security Policy" in message.text else None)
         contexts.append(context)
         return context
 
     yield open_context
     for context in contexts:
         context.close()
+    assert not csp_violations, "blocked by the Content-Security-Policy:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture

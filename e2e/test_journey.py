@@ -29,10 +29,12 @@ def test_signup_to_paid_plan(site, browser_context, pages):
     page.get_by_label("Niche").select_option(label="Comedy & skits")
     page.get_by_label("Time zone").select_option("America/Sao_Paulo")
     page.get_by_role("button", name="Create my account").click()
-    page.wait_for_url(f"{base}/dashboard/")
-    expect(page.get_by_text("Please confirm your email")).to_be_visible()
+    # The same answer as for a taken email (no enumeration): check your inbox.
+    page.wait_for_url(f"{base}/signup/sent/")
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    expect(page.get_by_text(EMAIL)).to_be_visible()
 
-    # Verify the email with the link from the outbox.
+    # Verify the email with the link from the outbox: in the browser that signed up, it logs in.
     [verification] = [m for m in emails_to(EMAIL) if "verify" in m.subject.lower() or "confirm" in m.subject.lower()]
     page.goto(link_in(verification, "/verify/"))
     page.wait_for_url(f"{base}/dashboard/")

@@ -124,3 +124,22 @@ def test_a_refused_completion_explains_inside_the_card(site, page, creator_accou
     expect(day31.get_by_role("link", name="See plans")).to_be_visible()
     expect(day31.get_by_role("button", name="Mark complete")).to_be_enabled()
     assert not TaskCompletion.objects.exists()
+
+
+def test_swagger_ui_and_htmx_work_under_the_content_security_policy(site, page, creator_account):
+    """The policy allows no inline script: Swagger UI's init script is a URL of its own and its
+    style carries the nonce; htmx runs without eval or injected styles. A violation fails the
+    test (browser_context collects them)."""
+    response = page.goto(f"{site.url}/api/v1/docs")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self' 'nonce-" in policy and "unsafe-inline" not in policy.split("style-src-attr")[0]
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("CreatorCompass API")
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/auth/token")).to_have_count(1)
+
+    creator_log_in(page, site.url, creator_account.email)
+    page.goto(f"{site.url}/ideas/")
+    page.get_by_label("Title").first.fill("A video about CSP")
+    page.get_by_role("button", name="Save idea").click()
+    expect(page.locator("#idea-list")).to_contain_text("A video about CSP")
+    # The form is reset after a 201 (was an hx-on handler, evaluated JavaScript).
+    expect(page.get_by_label("Title").first).to_have_value("")

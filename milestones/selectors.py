@@ -58,9 +58,10 @@ def milestones_for(*, user, platform):
 
 
 def achievement_shared(*, token):
-    """The shared achievement behind a public token, with what the public page shows."""
+    """The shared achievement behind a public token, with what the public page shows; None
+    when the creator's account is deactivated (their pages go down with it)."""
     return (
         MilestoneAchievement.objects.select_related("milestone", "user__profile", "user__stats")
-        .filter(share_token=token)
+        .filter(share_token=token, user__is_active=True)
         .first()
     )

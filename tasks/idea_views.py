@@ -11,9 +11,11 @@ from accounts.catalog import Platform
 from accounts.decorators import creator_required
 from accounts.selectors import creator_get, platforms_followed
 from core.errors import DomainError, LimitReached, NotFound
+from core.forms import cleaned_or_raise
 from core.htmx import is_htmx
 from tasks import ideas as idea_services
 from tasks import selectors
+from tasks.forms import IdeaForm
 from tasks.models import RoadmapTask
 from tasks.views import limit_message
 from usage.models import Feature
@@ -30,16 +32,11 @@ def _task_choices(user):
     return [(Platform(platform).label, items) for platform, items in groups.items()]
 
 
-def _task_id(value):
-    return int(value) if value and value.isdigit() else None
-
-
 def _form_values(request):
-    return {
-        "title": request.POST.get("title", ""),
-        "notes": request.POST.get("notes", ""),
-        "task_id": _task_id(request.POST.get("task")),
-    }
+    """The service's arguments from the posted IdeaForm (InvalidInput naming a bad field)."""
+    form = IdeaForm(request.POST)
+    cleaned_or_raise(form)
+    return form.service_values()
 
 
 def _own_idea(user, idea_id):

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -15,9 +16,10 @@ from accounts.decorators import creator_required
 from accounts.selectors import creator_get, enrollments_of, local_today
 from accounts.streaks import stats_seen
 from core.errors import DomainError, LimitReached
+from core.forms import cleaned_or_raise, safe_next
 from core.htmx import is_htmx
 from milestones.selectors import celebrations_pending
-from tasks import enrollments, exports, selectors, services
+from tasks import enrollments, exports, forms, selectors, services
 from tasks.api import export_response
 from tasks.models import PHASES
 from usage.models import Feature
@@ -64,9 +66,11 @@ def export_meter(request):
 @creator_required
 def roadmap(request):
     user = request.creator
-    platform = request.GET.get("platform")
+    query = forms.RoadmapFilterForm(request.GET)
+    if not query.is_valid():
+        return redirect("roadmap")
     try:
-        roadmap = selectors.roadmap_for(user=user, platform=platform)
+        roadmap = selectors.roadmap_for(user=user, platform=query.cleaned_data["platform"] or None)
     except DomainError:
         return redirect("roadmap")
     weeks_by_phase = {}
@@ -116,9 +120,12 @@ def roadmap_export(request):
     """Download the roadmap as .ics or .csv (a form post: the browser saves the file). A refusal
     goes back to the roadmap with the message."""
     user = request.creator
-    platform = request.POST.get("platform") or None
+    form = forms.ExportForm(request.POST)
+    platform = None
     try:
-        export = exports.roadmap_export(user=user, fmt=request.POST.get("format", ""), platform=platform)
+        data = cleaned_or_raise(form)
+        platform = data["platform"] or None
+        export = exports.roadmap_export(user=user, fmt=data["format"], platform=platform)
     except DomainError as exc:
         messages.error(request, limit_message(exc))
         return redirect(_roadmap_url(platform))
@@ -129,8 +136,8 @@ def roadmap_export(request):
 @require_POST
 def platform_enroll(request):
     user = request.creator
-    platform = request.POST.get("platform", "")
     try:
+        platform = cleaned_or_raise(forms.PlatformForm(request.POST))["platform"]
         result = enrollments.platform_enroll(user=user, platform=platform)
     except DomainError as exc:
         messages.error(request, limit_message(exc))
@@ -144,8 +151,8 @@ def platform_enroll(request):
 @require_POST
 def platform_leave(request):
     user = request.creator
-    platform = request.POST.get("platform", "")
     try:
+        platform = cleaned_or_raise(forms.PlatformForm(request.POST))["platform"]
         enrollments.platform_leave(user=user, platform=platform)
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -160,25 +167,23 @@ def task_complete(request, task_id):
     """htmx: complete a task and answer with the updated task card, the stats (out-of-band)
     and any celebration. Without htmx, redirect back."""
     user = creator_get(user_id=request.user.pk)
-    quality = request.POST.get("quality")
+    form = forms.TaskCompleteForm(request.POST)
+    # Back to where the creator was, never to another site (`next=//evil.example/x`).
+    back = safe_next(request, form.data.get("next"), "dashboard")
     try:
-        result = services.task_complete(
-            user=user,
-            task_id=task_id,
-            quality=int(quality) if quality and quality.isdigit() else None,
-            notes=request.POST.get("notes", ""),
-        )
+        data = cleaned_or_raise(form)
+        result = services.task_complete(user=user, task_id=task_id, quality=data["quality"], notes=data["notes"])
     except DomainError as exc:
         if not is_htmx(request):
             messages.error(request, exc.message)
-            return redirect(request.POST.get("next") or "dashboard")
+            return HttpResponseRedirect(back)
         # The card stays as it was (the creator can retry); the message goes beside its form.
         response = render(request, "tasks/_task_error.html", {"task_id": task_id, "error": exc})
         response["HX-Retarget"] = f"#task-{task_id}-feedback"
         response["HX-Reswap"] = "innerHTML"
         return response
     if not is_htmx(request):
-        return redirect(request.POST.get("next") or "dashboard")
+        return HttpResponseRedirect(back)
     task = result.completion.task
     task.completed, task.completed_at, task.locked = True, result.completion.completed_at, False
     return render(

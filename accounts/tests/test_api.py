@@ -92,10 +92,8 @@ def test_signup_with_a_taken_email_in_another_case_is_409(api, creator):
 
 
 @pytest.mark.django_db
-def test_signup_is_throttled_with_429_and_retry_after(api, monkeypatch):
-    from rest_framework.throttling import ScopedRateThrottle
-
-    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "signup", "2/hour")
+def test_signup_is_throttled_with_429_and_retry_after(api, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "signup": "2/hour"}
     codes = [
         api.post("/api/v1/auth/signup", signup_payload(email=f"t{i}@example.com"), format="json").status_code
         for i in range(3)
@@ -125,10 +123,8 @@ def test_token_for_a_wrong_password_is_400_and_issues_nothing(api, creator):
 
 
 @pytest.mark.django_db
-def test_token_endpoint_is_throttled(api, creator, monkeypatch):
-    from rest_framework.throttling import ScopedRateThrottle
-
-    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "token", "1/minute")
+def test_token_endpoint_is_throttled(api, creator, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "token": "1/minute"}
     api.post("/api/v1/auth/token", {"email": "kai@example.com", "password": "x"}, format="json")
     response = api.post("/api/v1/auth/token", {"email": "kai@example.com", "password": DEFAULT_PASSWORD}, format="json")
 

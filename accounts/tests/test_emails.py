@@ -119,7 +119,7 @@ def test_password_reset_end_to_end():
     response = client.post(form_url, {"new_password1": "brand-new-passphrase", "new_password2": "brand-new-passphrase"})
 
     assert response.status_code == 302 and response.url == "/reset/done/"
-    assert Client().login(email="reset.me@example.com", password="brand-new-passphrase")
+    assert Client().post("/login/", {"username": "reset.me@example.com", "password": "brand-new-passphrase"}).url == "/dashboard/"
 
 
 @pytest.mark.django_db

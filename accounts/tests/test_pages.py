@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 from accounts.tests.factories import DEFAULT_PASSWORD, CreatorFactory, signup_payload
+from accounts.tokens import verification_token_make
 
 
 @pytest.fixture
@@ -32,15 +33,18 @@ def test_niche_options_follow_the_platform(client):
 
 
 @pytest.mark.django_db
-def test_signup_form_creates_the_account_and_logs_in(client, catalogue):
+def test_signup_form_creates_the_account_and_the_link_logs_in_this_browser(client, catalogue):
     response = client.post("/signup/", {**signup_payload(), "platform": "youtube", "niche": "cooking"})
 
-    assert response.status_code == 302 and response.url == "/dashboard/"
-    dashboard = client.get("/dashboard/")
-    assert b"Hi New Creator" in dashboard.content and b"Please confirm your email" in dashboard.content
-    # One banner says it once: no separate welcome message repeating the verification link.
-    assert dashboard.content.count(b"we sent a") == 1 and b"message-success" not in dashboard.content
+    assert response.status_code == 302 and response.url == "/signup/sent/"
+    assert b"Check your inbox" in client.get("/signup/sent/").content
     assert CreatorProfile.objects.get().niche == "cooking"
+    verify = client.get(f"/verify/{verification_token_make(User.objects.get())}/")
+    assert verify.url == "/dashboard/"
+    assert b"Hi New Creator" in client.get("/dashboard/").content
+    # Another browser opening the same link is told to log in, not logged in.
+    other = Client().get(f"/verify/{verification_token_make(User.objects.get())}/")
+    assert other.status_code == 200 and b"Log in" in other.content
 
 
 @pytest.mark.django_db
@@ -54,11 +58,23 @@ def test_signup_form_shows_errors_beside_the_fields_and_writes_nothing(client):
 
 
 @pytest.mark.django_db
-def test_signup_form_with_a_taken_email_says_so(client):
+def test_signup_form_with_a_taken_email_answers_as_for_a_new_one_and_emails_the_owner(client, catalogue):
+    from django.core import mail
+    from django_tasks_db.models import DBTaskResult
+
+    from core.testing.jobs import run_queued_jobs
+
     CreatorFactory(email="dup@example.com")
-    response = client.post("/signup/", {**signup_payload(email="DUP@example.com"), "platform": "youtube", "niche": ""})
-    assert b"An account with this email already exists." in response.content
-    assert User.objects.count() == 1
+    DBTaskResult.objects.all().delete()
+    taken = client.post("/signup/", {**signup_payload(email="DUP@example.com"), "platform": "youtube", "niche": ""})
+    fresh = Client().post("/signup/", {**signup_payload(email="new@example.com"), "platform": "youtube", "niche": ""})
+
+    assert (taken.status_code, taken.url) == (fresh.status_code, fresh.url) == (302, "/signup/sent/")
+    assert b"already exists" not in client.get(taken.url).content
+    assert User.objects.filter(email__iexact="dup@example.com").count() == 1
+    run_queued_jobs()
+    [notice] = [m for m in mail.outbox if m.to == ["dup@example.com"]]
+    assert "tried to create" in notice.subject and "/password-reset/" in notice.body
 
 
 @pytest.mark.django_db

@@ -81,3 +81,27 @@ def test_the_command_exits_non_zero_on_a_leak_and_speaks_json(leaky_scenario, ca
 def test_the_dev_endpoint_is_404_unless_debug(settings, leaky_scenario):
     settings.DEBUG = False
     assert Client().get("/api/dev/transactions").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_dev_endpoint_wants_a_staff_post_with_csrf(settings, leaky_scenario, ops):
+    """It runs about a minute of database work: an <img> (a GET), a logged-out visitor or a
+    cross-site form (no CSRF token) must not start it."""
+    from accounts.models import User
+
+    settings.DEBUG = True
+    assert Client().get("/api/dev/transactions").status_code == 405
+    assert ops.get("/api/dev/transactions").status_code == 405
+    anonymous = Client().post("/api/dev/transactions", {"service": "tests.leaky_inner"})
+    assert anonymous.status_code == 403 and anonymous.json()["error"]["code"] == "permission_denied"
+    creator = Client()
+    creator.force_login(User.objects.create_user("someone@example.com", "x-long-password"))
+    assert creator.post("/api/dev/transactions", {"service": "tests.leaky_inner"}).status_code == 403
+
+    staff_without_token = Client(enforce_csrf_checks=True)
+    staff_without_token.force_login(User.objects.get(email="ops@example.com"))
+    refused = staff_without_token.post("/api/dev/transactions", {"service": "tests.leaky_inner"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
+
+    [row] = ops.post("/api/dev/transactions", {"service": "tests.leaky_inner"}).json()
+    assert row["service"] == "tests.leaky_inner" and row["result"] == "leak"

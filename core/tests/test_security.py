@@ -75,7 +75,7 @@ def test_every_ui_form_post_needs_its_csrf_token(owner, path):
 def test_password_reset_is_throttled_per_address(settings):
     from django_tasks_db.models import DBTaskResult
 
-    settings.PASSWORD_RESET_RATE = "2/3600"
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "password_reset": "2/3600"}
     CreatorFactory(email="target@example.com")
     DBTaskResult.objects.all().delete()
     answers = [Client().post("/password-reset/", {"email": "target@example.com"}).status_code for _ in range(4)]

@@ -56,7 +56,35 @@
     });
   });
 
-  document.addEventListener("DOMContentLoaded", function () { showCelebrations(document); });
+  // Pre-select the browser's time zone when the person has not picked one (signup).
+  function guessTimezone() {
+    var tz = document.querySelector("select[data-guess-timezone]");
+    var guess = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (tz && tz.value === "UTC" && guess && tz.querySelector('option[value="' + guess + '"]')) { tz.value = guess; }
+  }
+
+  // Behaviour that used to be inline handlers (the Content-Security-Policy allows no inline
+  // script): delegated, so it works on fragments htmx swaps in.
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest("[data-confirm], [data-close-dialog], [data-select-on-click], [data-copy-from]");
+    if (!target) { return; }
+    if (target.hasAttribute("data-confirm") && !window.confirm(target.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    } else if (target.hasAttribute("data-close-dialog")) {
+      target.closest("dialog").close();
+    } else if (target.hasAttribute("data-select-on-click")) {
+      target.select();
+    } else if (target.hasAttribute("data-copy-from")) {
+      var source = document.getElementById(target.getAttribute("data-copy-from"));
+      navigator.clipboard.writeText(source.value).then(function () { target.textContent = "Copied"; });
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (form.matches && form.matches("form[data-reset-on-created]") && event.detail.xhr.status === 201) { form.reset(); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { showCelebrations(document); guessTimezone(); });
   document.addEventListener("htmx:afterSettle", function (event) { showCelebrations(document); });
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from accounts.models import CreatorStats, Enrollment
 from accounts.tests.factories import CreatorFactory
-from billing.tests.factories import EntitlementFactory
 from billing.services import entitlement_grant
+from billing.tests.factories import EntitlementFactory
 from core.catalog import catalogue_changed
 from milestones.models import Celebration, Milestone, MilestoneAchievement
 from tasks import audit, repair

@@ -22,7 +22,12 @@ from accounts.models import CreatorProfile, CreatorStats, Enrollment
 from accounts.services import StatsTally
 from accounts.tests.factories import CreatorFactory
 from billing.services import entitlement_grant
-from milestones.models import Celebration, Milestone, MilestoneAchievement, MilestoneKind
+from milestones.models import (
+    Celebration,
+    Milestone,
+    MilestoneAchievement,
+    MilestoneKind,
+)
 from milestones.tests.factories import MilestoneFactory
 from tasks import audit, repair
 from tasks.enrollments import platform_enroll, platform_leave

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from accounts.models import User
 from accounts.services import profile_update
 from core.errors import LimitReached
-from tasks import audit
 from core.testing.concurrency import race
+from tasks import audit
 from usage.models import Feature, UsageCounter
 from usage.services import usage_consume
 from usage.tests.factories import UsageCounterFactory, creator_on, used_of

@@ -11,7 +11,7 @@ from billing.tests.factories import EntitlementFactory
 from core.errors import LimitReached
 from usage.catalog import DAY, LIFETIME, LIFETIME_START, MONTH, period_of
 from usage.locks import usage_counter_qs_for_update
-from usage.models import Feature, UsageCounter
+from usage.models import Feature
 from usage.services import usage_consume, usage_release
 from usage.tests.factories import UsageCounterFactory, creator_on, used_of
 

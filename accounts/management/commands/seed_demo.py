@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
 from accounts.models import User
@@ -11,9 +12,20 @@ OPS_PASSWORD = "ops-admin-2026"
 
 
 class Command(BaseCommand):
-    help = "Create the demo creator (verified) and an ops admin, once; print their logins."
+    help = "Create the demo creator (verified) and an ops admin, once; print their logins (DEBUG only unless --force)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true",
+            help="Run with DEBUG off too: the ops admin's password is published in the README.",
+        )
 
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo creates a superuser whose password is public (README): refused with DEBUG off. "
+                "Use --force on a throwaway database."
+            )
         if not User.objects.filter(email__iexact=DEMO_EMAIL).exists():
             user = services.user_signup(
                 email=DEMO_EMAIL,
