@@ -6,6 +6,7 @@ files). Access: a bearer token (METRICS_TOKEN) or a client address in METRICS_AL
 """
 
 import ipaddress
+import logging
 import os
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 
 REQUESTS = Counter("creatorcompass_http_requests", "HTTP requests by route, method and status.", ["route", "method", "status"])
 REQUEST_SECONDS = Histogram(
@@ -29,6 +31,38 @@ DATABASE_TIMEOUTS = Counter("creatorcompass_database_timeouts", "Lock or stateme
 WEBHOOK_EVENTS = Counter("creatorcompass_webhook_events", "Stripe webhook deliveries by event type and outcome.", ["type", "outcome"])
 EMAIL_JOBS = Counter("creatorcompass_email_jobs", "Email jobs by task and outcome.", ["task", "outcome"])
 USAGE_REFUSALS = Counter("creatorcompass_usage_refusals", "Metered actions refused at the plan limit.", ["feature"])
+
+
+logger = logging.getLogger("creatorcompass.metrics")
+
+
+class JobQueueCollector:
+    """The email job queue, read from the database at scrape time (the same figure from every
+    instance: alert on max()). A database that does not answer leaves these out of the scrape."""
+
+    def collect(self):
+        from django.db import DatabaseError
+        from django.utils import timezone
+
+        from core.ops_figures import job_queue
+
+        try:
+            queue = job_queue(timezone.now())
+        except DatabaseError:
+            logger.warning("job queue figures not scraped: the database did not answer")
+            return
+        yield GaugeMetricFamily("creatorcompass_jobs_queued", "Email jobs waiting to run (READY).",
+                                value=queue["queued"])
+        yield GaugeMetricFamily("creatorcompass_jobs_oldest_queued_age_seconds",
+                                "Age of the oldest queued email job (0 when none).",
+                                value=queue["oldest_age_seconds"] or 0)
+        yield GaugeMetricFamily("creatorcompass_jobs_stale_running",
+                                "Jobs RUNNING for longer than JOB_STALE_AFTER (their worker probably died).",
+                                value=queue["stale_running"])
+
+
+_JOB_QUEUE = CollectorRegistry(auto_describe=False)
+_JOB_QUEUE.register(JobQueueCollector())
 
 
 def _registry():
@@ -53,4 +87,4 @@ def _allowed(request):
 def metrics_view(request):
     if not _allowed(request):
         return HttpResponseForbidden("metrics: token or allowed network required\n", content_type="text/plain")
-    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(_registry()) + generate_latest(_JOB_QUEUE), content_type=CONTENT_TYPE_LATEST)

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing.views import StripeWebhookView
+from core import ops_views as core_ops_views
 from core import views as core_views
 from core.api import api_not_found
 from core.metrics import metrics_view
@@ -27,6 +28,7 @@ urlpatterns = [
     path("api/dev/transactions", core_views.dev_transactions, name="dev_transactions"),
     path("api/v1/", include(api_v1)),
     path("admin/integrity/", ops_views.integrity, name="ops_integrity"),
+    path("admin/transactions/", core_ops_views.transactions, name="ops_transactions"),
     path("admin/", admin.site.urls),
     # Our guard in front of dj-stripe's view; dj-stripe's URLs stay included for their names.
     path("stripe/webhook/<uuid:uuid>/", StripeWebhookView.as_view(), name="stripe_webhook"),
