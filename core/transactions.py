@@ -108,6 +108,13 @@ def durable_service(name):
         if name in DURABLE_SERVICES:
             raise ValueError(f"durable service {name!r} is declared twice")
         DURABLE_SERVICES[name] = func
+        # Series that exist from the start at 0: Prometheus' increase() cannot see the first
+        # transactions of a counter whose first sample is already above 0.
+        TRANSACTION_SECONDS.labels(name)
+        for outcome in ("commit", "rollback"):
+            TRANSACTION_OUTCOMES.labels(name, outcome)
+        for cause in rollup.CAUSES:
+            TRANSACTION_ROLLBACKS.labels(name, cause)
 
         def attempt(args, kwargs):
             started = time.perf_counter()
@@ -131,6 +138,7 @@ def durable_service(name):
                     TRANSACTION_OUTCOMES.labels(name, outcome).inc()
                     if outcome == "rollback":
                         TRANSACTION_ROLLBACKS.labels(name, cause).inc()
+                if settings.METRICS_ENABLED and settings.ROLLUP_ENABLED:
                     rollup.record(name, seconds=elapsed, cause=None if outcome == "commit" else cause,
                                   request_id=request_id_var.get())
                 if elapsed * 1000 > settings.SLOW_TRANSACTION_MS:
@@ -149,7 +157,7 @@ def durable_service(name):
             for number in itertools.count(1):
                 try:
                     result = attempt(args, kwargs)
-                    if retryable and settings.METRICS_ENABLED:
+                    if retryable and settings.METRICS_ENABLED and settings.ROLLUP_ENABLED:
                         rollup.flush_if_due()  # after the COMMIT: never inside the transaction
                     return result
                 except DatabaseError as exc:
@@ -172,7 +180,7 @@ def durable_service(name):
 def _record_conflict(service, reason, number, attempts, outcome, action):
     if settings.METRICS_ENABLED:
         TRANSACTION_RETRIES.labels(service, reason, outcome).inc()
-        if outcome == "retried":
+        if outcome == "retried" and settings.ROLLUP_ENABLED:
             rollup.record_retry(service)
     logger.warning(
         "transaction conflict service=%s reason=%s attempt=%d of %d: %s", service, reason, number, attempts, action,
