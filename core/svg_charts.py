@@ -38,7 +38,7 @@ def _axes(top_value, unit, first_label, last_label):
 
 
 def _number(value):
-    return f"{value:.0f}" if value >= 10 or value == 0 else f"{value:.1f}"
+    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
 def _scale(values):
@@ -54,7 +54,7 @@ def line_chart(*, title, summary, series, unit, first_label, last_label):
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     body = [_axes(top, unit, first_label, last_label)]
     for (name, points), colour in zip(series.items(), COLOURS):
-        path, pen_down = [], False
+        path, dots, pen_down = [], [], False
         for index, (_, value) in enumerate(points):
             if value is None:
                 pen_down = False
@@ -62,9 +62,10 @@ def line_chart(*, title, summary, series, unit, first_label, last_label):
             x = LEFT + plot_width * (index + 0.5) / count
             y = TOP + plot_height * (1 - value / top)
             path.append(f"{'L' if pen_down else 'M'}{x:.1f},{y:.1f}")
+            dots.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>')
             pen_down = True
         if path:
-            body.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="2"/>')
+            body.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="2"/>{"".join(dots)}')
     legend_x = LEFT + 8
     for (name, _), colour in zip(series.items(), COLOURS):
         body.append(f'<rect x="{legend_x}" y="{TOP + 2}" width="10" height="10" fill="{colour}"/>'
