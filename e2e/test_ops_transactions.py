@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Enrollment, User
 from accounts.services import user_signup
+from core import rollup
 from e2e.browser import PASSWORD
 from tasks.models import RoadmapTask
 
@@ -25,6 +26,7 @@ def _post(url, headers, body=b"{}"):
 
 def test_the_transactions_page_shows_live_figures_after_a_short_load(site, browser_context, pages, settings):
     settings.ROLLUP_FLUSH_SECONDS = 0
+    rollup.reset()  # the live server is this process: forget the figures of the tests before
     base = site.url
     statuses = []
     for number in range(3):
