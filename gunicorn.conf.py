@@ -20,3 +20,10 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker):
+    # The worker's last seconds of transaction figures for the admin's Transactions page.
+    from core import rollup
+
+    rollup.flush()

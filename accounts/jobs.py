@@ -6,18 +6,17 @@ from django.contrib.auth.tokens import default_token_generator
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django_tasks import task
 
 from accounts.selectors import active_user
 from accounts.tokens import verification_token_make
-from core.email import send_once
+from core.email import email_job, send_once
 
 
 def _absolute(path):
     return f"{settings.SITE_URL}{path}"
 
 
-@task()
+@email_job
 def send_verification_email(user_id, nonce):
     user = active_user(user_id=user_id)
     if user is None or user.is_verified:
@@ -27,7 +26,7 @@ def send_verification_email(user_id, nonce):
                      context={"user": user, "verify_url": url}, to=user.email)
 
 
-@task()
+@email_job
 def send_welcome_email(user_id):
     user = active_user(user_id=user_id)
     if user is None:
@@ -36,7 +35,7 @@ def send_welcome_email(user_id):
     return send_once(key=f"welcome:{user_id}", template="welcome", context=context, to=user.email)
 
 
-@task()
+@email_job
 def send_password_reset_email(user_id, nonce):
     user = active_user(user_id=user_id)
     if user is None:
@@ -52,7 +51,7 @@ def send_password_reset_email(user_id, nonce):
                      context={"user": user, "reset_url": _absolute(path)}, to=user.email)
 
 
-@task()
+@email_job
 def send_account_exists_email(user_id, nonce):
     """To the owner of an email someone tried to sign up with: log in or reset the password."""
     user = active_user(user_id=user_id)

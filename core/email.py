@@ -10,6 +10,7 @@ could lose the email, and a rolled-back change sends nothing. The job (run by
 send it once.
 """
 
+import functools
 import logging
 
 from anymail.message import AnymailMessage
@@ -18,7 +19,9 @@ from django.db.models import Q
 from django.template import engines
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tasks import task
 
+from core.logs import request_id_var
 from core.models import SentEmail
 
 logger = logging.getLogger("creatorcompass.email")
@@ -26,8 +29,34 @@ logger = logging.getLogger("creatorcompass.email")
 
 def email_enqueue(job, *args, **kwargs):
     """Queue the email job `job` with ids (never objects) in the caller's transaction (the outbox):
-    the worker sees it once that transaction commits, and never if it rolls back."""
-    return job.enqueue(*args, **kwargs)
+    the worker sees it once that transaction commits, and never if it rolls back. The job
+    carries its origin (the request id and the durable service that enqueued it), so the job's
+    log lines, and its failure, are found by the request id."""
+    from core.transactions import current_service_var
+
+    origin = {"request_id": request_id_var.get(), "service": current_service_var.get()}
+    return job.enqueue(*args, origin=origin, **kwargs)
+
+
+def email_job(function):
+    """`@task()` for an email job: accepts the `origin` that email_enqueue adds and logs the
+    job's lines under the request id that caused it."""
+
+    @functools.wraps(function)
+    def run(*args, origin=None, **kwargs):
+        token = request_id_var.set((origin or {}).get("request_id", "-"))
+        try:
+            return function(*args, **kwargs)
+        finally:
+            request_id_var.reset(token)
+
+    return task()(run)
+
+
+def job_origin(task_result):
+    """(request id, service) that enqueued a job, ("-", "-") when unknown."""
+    origin = task_result.kwargs.get("origin") or {}
+    return origin.get("request_id", "-"), origin.get("service", "-")
 
 
 def _recipient_zone(context):

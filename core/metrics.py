@@ -7,6 +7,7 @@ address the proxy saw, never the proxy's own) in METRICS_ALLOWED_NETWORKS.
 """
 
 import ipaddress
+import logging
 import os
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 
 from core.client_ip import client_ip
 
@@ -41,6 +43,38 @@ _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 
 def method_label(method):
     return method if method in _KNOWN_METHODS else "other"
+
+
+logger = logging.getLogger("creatorcompass.metrics")
+
+
+class JobQueueCollector:
+    """The email job queue, read from the database at scrape time (the same figure from every
+    instance: alert on max()). A database that does not answer leaves these out of the scrape."""
+
+    def collect(self):
+        from django.db import DatabaseError
+        from django.utils import timezone
+
+        from core.ops_figures import job_queue
+
+        try:
+            queue = job_queue(timezone.now())
+        except DatabaseError:
+            logger.warning("job queue figures not scraped: the database did not answer")
+            return
+        yield GaugeMetricFamily("creatorcompass_jobs_queued", "Email jobs waiting to run (READY).",
+                                value=queue["queued"])
+        yield GaugeMetricFamily("creatorcompass_jobs_oldest_queued_age_seconds",
+                                "Age of the oldest queued email job (0 when none).",
+                                value=queue["oldest_age_seconds"] or 0)
+        yield GaugeMetricFamily("creatorcompass_jobs_stale_running",
+                                "Jobs RUNNING for longer than JOB_STALE_AFTER (their worker probably died).",
+                                value=queue["stale_running"])
+
+
+_JOB_QUEUE = CollectorRegistry(auto_describe=False)
+_JOB_QUEUE.register(JobQueueCollector())
 
 
 def _registry():
@@ -69,4 +103,4 @@ def _allowed(request):
 def metrics_view(request):
     if not _allowed(request):
         return HttpResponseForbidden("metrics: token or allowed network required\n", content_type="text/plain")
-    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(_registry()) + generate_latest(_JOB_QUEUE), content_type=CONTENT_TYPE_LATEST)

@@ -22,15 +22,14 @@ from core.textcheck import (
     control_character_message,
     first_control_character,
 )
-from core.transactions import CONFLICT_STATES
+from core.transactions import CONFLICT_STATES, TIMEOUT_STATES
 
 logger = logging.getLogger("creatorcompass.requests")
 
 # PostgreSQL SQLSTATEs answered "busy": lock_not_available (lock_timeout), query_canceled
 # (statement_timeout), and a deadlock or serialization failure still there after
 # core.transactions re-ran the service (counted there, as gave_up).
-_TIMEOUT_STATES = {"55P03": "lock", "57014": "statement"}
-_BUSY_STATES = {**_TIMEOUT_STATES, **CONFLICT_STATES}
+_BUSY_STATES = {**TIMEOUT_STATES, **CONFLICT_STATES}
 # The server going away: admin_shutdown, crash_shutdown, cannot_connect_now (a restart or a
 # failover) and the connection_exception class (08…).
 _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03"}
@@ -97,15 +96,20 @@ class RequestContextMiddleware:
         if kind is None:
             return None
         context = {}
+        # The service that failed, so one request id finds its 503 and its transaction's lines.
+        service = getattr(exception, "durable_service", "-")
+        extra = {"service": service, "status": 503}
         if kind == "unavailable":
-            logger.warning("database unavailable on %s %s: %s", request.method, request.path, exception)
+            logger.warning("database unavailable service=%s on %s %s: %s", service, request.method, request.path,
+                           exception, extra=extra)
             code, message = "unavailable", "We could not reach our database. Please try again in a moment."
             # The page must not touch the database again (the session behind the user menu).
             context = {"user": AnonymousUser(), "messages": []}
         else:
-            if kind in _TIMEOUT_STATES.values():
+            if kind in TIMEOUT_STATES.values():
                 metrics.DATABASE_TIMEOUTS.labels(kind).inc()
-            logger.warning("database busy (%s) on %s %s", kind, request.method, request.path)
+            logger.warning("database busy (%s) service=%s on %s %s", kind, service, request.method, request.path,
+                           extra=extra)
             code, message = "busy", "We are busy right now and nothing was changed. Please try again in a moment."
         if request.path.startswith("/api/"):
             response = JsonResponse(error_body(code, message), status=503)

@@ -45,3 +45,35 @@ class CatalogueVersion(models.Model):
 
     def __str__(self):
         return self.token
+
+
+class TransactionMinute(models.Model):
+    """Per-minute, per-service transaction figures the app keeps for its own admin page when no
+    Prometheus is configured (core.rollup). Each process adds up its transactions in memory and
+    writes its own row per minute and service every ROLLUP_FLUSH_SECONDS, outside any
+    transaction (an upsert of its running totals, so processes never contend for a row), and
+    the hot path pays a dictionary update, not a write. `buckets` counts durations per bucket
+    of the Prometheus histogram (core.transactions.DURATION_BUCKETS, then +Inf), so
+    percentiles are estimated the same way as `histogram_quantile`."""
+
+    minute = models.DateTimeField()
+    service = models.CharField(max_length=100)
+    process = models.CharField(max_length=100)
+    calls = models.PositiveIntegerField(default=0)
+    commits = models.PositiveIntegerField(default=0)
+    refusals = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(default=0)
+    timeouts = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    retries = models.PositiveIntegerField(default=0)
+    duration_ms = models.FloatField(default=0)
+    buckets = models.JSONField(default=list)
+    slowest_ms = models.FloatField(default=0)
+    slowest_request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["minute", "service", "process"], name="transaction_minute_unique")]
+        indexes = [models.Index(fields=["minute"])]
+
+    def __str__(self):
+        return f"{self.service} @ {self.minute:%Y-%m-%d %H:%M}"

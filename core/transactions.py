@@ -18,6 +18,7 @@ block (a test's TestCase wrapper, check_transactions) the outer transaction is t
 failed, so the conflict propagates at once.
 """
 
+import contextvars
 import functools
 import itertools
 import logging
@@ -28,13 +29,17 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from prometheus_client import Counter, Histogram
 
+from core import rollup
+from core.errors import DomainError
+from core.logs import request_id_var
+
 logger = logging.getLogger("creatorcompass.transactions")
 
 TRANSACTION_SECONDS = Histogram(
     "creatorcompass_transaction_seconds",
     "Duration of durable service transactions.",
     ["service"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    buckets=tuple(bound / 1000 for bound in rollup.BUCKET_BOUNDS_MS),
 )
 TRANSACTION_OUTCOMES = Counter(
     "creatorcompass_transactions",
@@ -46,9 +51,19 @@ TRANSACTION_RETRIES = Counter(
     "Durable services hit by a transient conflict: re-run (retried) or out of attempts (gave_up).",
     ["service", "reason", "outcome"],
 )
+TRANSACTION_ROLLBACKS = Counter(
+    "creatorcompass_transaction_rollbacks",
+    "Rolled-back durable service attempts by cause: refusal (a domain error), conflict (deadlock "
+    "or serialization failure), timeout (lock or statement timeout), error (anything else).",
+    ["service", "cause"],
+)
+# The durable service running in this context, for log lines and the email outbox's job origin.
+current_service_var = contextvars.ContextVar("current_service", default="-")
 
 # PostgreSQL SQLSTATEs of class 40 (transaction rollback) that a re-run can cure.
 CONFLICT_STATES = {"40P01": "deadlock", "40001": "serialization"}
+# lock_not_available (lock_timeout) and query_canceled (statement_timeout).
+TIMEOUT_STATES = {"55P03": "lock", "57014": "statement"}
 # The first re-run waits 10–20 ms, each next one twice as long: enough for the transaction
 # that won to commit, and jittered so that two losers do not collide again in step.
 BACKOFF_SECONDS = 0.02
@@ -68,6 +83,18 @@ def backoff(number):
     return BACKOFF_SECONDS * 2 ** (number - 1) * random.uniform(0.5, 1.0)
 
 
+def rollback_cause(exc):
+    """Why an attempt rolled back: one of core.rollup.CAUSES."""
+    if isinstance(exc, DomainError):
+        return "refusal"
+    state = getattr(exc.__cause__, "sqlstate", None)
+    if state in CONFLICT_STATES:
+        return "conflict"
+    if state in TIMEOUT_STATES:
+        return "timeout"
+    return "error"
+
+
 def _outermost():
     """True when atomic() would begin a transaction rather than a savepoint."""
     connection = transaction.get_connection()
@@ -81,26 +108,46 @@ def durable_service(name):
         if name in DURABLE_SERVICES:
             raise ValueError(f"durable service {name!r} is declared twice")
         DURABLE_SERVICES[name] = func
+        # Series that exist from the start at 0: Prometheus' increase() cannot see the first
+        # transactions of a counter whose first sample is already above 0.
+        TRANSACTION_SECONDS.labels(name)
+        for outcome in ("commit", "rollback"):
+            TRANSACTION_OUTCOMES.labels(name, outcome)
+        for cause in rollup.CAUSES:
+            TRANSACTION_ROLLBACKS.labels(name, cause)
 
         def attempt(args, kwargs):
             started = time.perf_counter()
-            outcome = "rollback"
+            outcome, cause = "rollback", "error"
+            service_token = current_service_var.set(name)
             try:
                 with transaction.atomic(durable=True):
                     result = func(*args, **kwargs)
-                outcome = "commit"
+                outcome = cause = "commit"
                 return result
+            except Exception as exc:
+                cause = rollback_cause(exc)
+                if not hasattr(exc, "durable_service"):
+                    exc.durable_service = name  # for the 503 log line (core.middleware)
+                raise
             finally:
+                current_service_var.reset(service_token)
                 elapsed = time.perf_counter() - started
                 if settings.METRICS_ENABLED:
                     TRANSACTION_SECONDS.labels(name).observe(elapsed)
                     TRANSACTION_OUTCOMES.labels(name, outcome).inc()
+                    if outcome == "rollback":
+                        TRANSACTION_ROLLBACKS.labels(name, cause).inc()
+                if settings.METRICS_ENABLED and settings.ROLLUP_ENABLED:
+                    rollup.record(name, seconds=elapsed, cause=None if outcome == "commit" else cause,
+                                  request_id=request_id_var.get())
                 if elapsed * 1000 > settings.SLOW_TRANSACTION_MS:
                     logger.warning(
                         "slow transaction service=%s outcome=%s duration_ms=%.1f",
                         name,
                         outcome,
                         elapsed * 1000,
+                        extra={"service": name, "duration_ms": round(elapsed * 1000, 1)},
                     )
 
         @functools.wraps(func)
@@ -109,7 +156,10 @@ def durable_service(name):
             attempts = settings.DB_CONFLICT_ATTEMPTS
             for number in itertools.count(1):
                 try:
-                    return attempt(args, kwargs)
+                    result = attempt(args, kwargs)
+                    if retryable and settings.METRICS_ENABLED and settings.ROLLUP_ENABLED:
+                        rollup.flush_if_due()  # after the COMMIT: never inside the transaction
+                    return result
                 except DatabaseError as exc:
                     reason = conflict_reason(exc)
                     if reason is None or not retryable:
@@ -130,8 +180,11 @@ def durable_service(name):
 def _record_conflict(service, reason, number, attempts, outcome, action):
     if settings.METRICS_ENABLED:
         TRANSACTION_RETRIES.labels(service, reason, outcome).inc()
+        if outcome == "retried" and settings.ROLLUP_ENABLED:
+            rollup.record_retry(service)
     logger.warning(
-        "transaction conflict service=%s reason=%s attempt=%d of %d: %s", service, reason, number, attempts, action
+        "transaction conflict service=%s reason=%s attempt=%d of %d: %s", service, reason, number, attempts, action,
+        extra={"service": service},
     )
 
 

@@ -342,6 +342,13 @@ CONTENT_SECURITY_POLICY = {
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+# The admin's Transactions page reads Prometheus' query API when PROMETHEUS_URL is set (what it
+# scraped from every instance), otherwise the per-minute rollup each process writes (core.rollup).
+PROMETHEUS_URL = env.str("PROMETHEUS_URL", default="")
+PROMETHEUS_QUERY_TIMEOUT_SECONDS = env.float("PROMETHEUS_QUERY_TIMEOUT_SECONDS", default=3)
+ROLLUP_ENABLED = env.bool("ROLLUP_ENABLED", default=True)  # off only to measure its cost
+ROLLUP_FLUSH_SECONDS = env.float("ROLLUP_FLUSH_SECONDS", default=10)
+ROLLUP_KEEP_HOURS = env.int("ROLLUP_KEEP_HOURS", default=48)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")

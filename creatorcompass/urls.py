@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from billing.views import StripeWebhookView
+from core import ops_views as core_ops_views
 from core import views as core_views
 from core.api import api_not_found
 from core.metrics import metrics_view
@@ -30,6 +31,7 @@ urlpatterns = [
     path("admin/integrity/", ops_views.integrity, name="ops_integrity"),
     # The admin's login, throttled per client IP like /login/ (django-axes locks accounts on both).
     path("admin/login/", throttle_posts("login")(admin.site.login)),
+    path("admin/transactions/", core_ops_views.transactions, name="ops_transactions"),
     path("admin/", admin.site.urls),
     # Our guard in front of dj-stripe's view; dj-stripe's URLs stay included for their names.
     path("stripe/webhook/<uuid:uuid>/", StripeWebhookView.as_view(), name="stripe_webhook"),

@@ -2,13 +2,12 @@
 
 from django.conf import settings
 from django.urls import reverse
-from django_tasks import task
 
-from core.email import send_once
+from core.email import email_job, send_once
 from milestones.models import MilestoneAchievement
 
 
-@task()
+@email_job
 def send_milestone_email(user_id, achievement_ids):
     achievements = list(
         MilestoneAchievement.objects.select_related("milestone", "user__profile")
