@@ -119,7 +119,16 @@ for _index, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), sta
     DATABASES[_alias] = {**env.db_url_config(_url), "OPTIONS": _db.get("OPTIONS", {}),
                          "CONN_MAX_AGE": _db.get("CONN_MAX_AGE", 0), "CONN_HEALTH_CHECKS": _db.get("CONN_HEALTH_CHECKS", False)}
     DATABASE_REPLICAS.append(_alias)
+    if DATABASES[_alias]["ENGINE"] == "django.db.backends.postgresql":
+        # A replica that is down must cost a read a moment, not a hung worker.
+        DATABASES[_alias]["OPTIONS"] = {**DATABASES[_alias]["OPTIONS"], "connect_timeout": 2}
 DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
+# After a write, that browser reads the primary for this long (replication lag stays far below it).
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
+# A replica whose replay is further behind than this is skipped until it catches up.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+# How often each process asks a replica how far behind it is (one query per replica).
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=2.0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
