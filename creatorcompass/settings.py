@@ -86,6 +86,14 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
 }
 _db = DATABASES["default"]
+# DATABASE_URL points at PgBouncer in transaction pooling mode (see below).
+DB_TRANSACTION_POOLING = env.bool("DB_TRANSACTION_POOLING", default=False)
+# PostgreSQL: a stuck lock or runaway statement fails fast and cleanly instead of piling up requests.
+DATABASE_TIMEOUTS = {
+    "statement_timeout": env.int("DB_STATEMENT_TIMEOUT_MS", default=15000),
+    "lock_timeout": env.int("DB_LOCK_TIMEOUT_MS", default=5000),
+    "idle_in_transaction_session_timeout": env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=60000),
+}
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so concurrent writers wait (busy timeout)
     # instead of failing half-way with "database is locked"; WAL lets readers run alongside.
@@ -96,17 +104,17 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         **_db.get("OPTIONS", {}),
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    # A stuck lock or runaway statement fails fast and cleanly instead of piling up requests.
-    _timeouts = {
-        "statement_timeout": env.int("DB_STATEMENT_TIMEOUT_MS", default=15000),
-        "lock_timeout": env.int("DB_LOCK_TIMEOUT_MS", default=5000),
-        "idle_in_transaction_session_timeout": env.int(
-            "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=60000
-        ),
-    }
-    _db.setdefault("OPTIONS", {})["options"] = " ".join(
-        f"-c {name}={value}" for name, value in _timeouts.items()
-    )
+    if DB_TRANSACTION_POOLING:
+        # Behind PgBouncer in transaction pooling mode consecutive transactions may run on
+        # different server connections: no session state. The pool sets the timeouts on each
+        # server connection (`connect_query`, deploy/pgbouncer/pgbouncer.ini), a startup
+        # parameter would not reach PostgreSQL, and a server-side cursor would not outlive its
+        # transaction.
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        _db.setdefault("OPTIONS", {})["options"] = " ".join(
+            f"-c {name}={value}" for name, value in DATABASE_TIMEOUTS.items()
+        )
     # Persistent connections: without them every request forks a PostgreSQL backend.
     _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
