@@ -74,7 +74,9 @@ class PgBouncer:
             shutil.chown(self.directory, "postgres", "postgres")
             for path in self.directory.iterdir():
                 shutil.chown(path, "postgres", "postgres")
-        _as_postgres("pgbouncer", "-d", str(self.config))
+        # Each client is a file descriptor; runuser starts with the login default of 1024.
+        descriptors = self.max_clients + 2 * self.pool_size + 100
+        _as_postgres("sh", "-c", f'ulimit -n {descriptors} && exec pgbouncer -d "$0"', str(self.config))
         deadline = time.monotonic() + 15
         while True:
             try:
