@@ -39,7 +39,8 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     prepare(DEFAULT_URL)
-    from creatorcompass import settings as product  # the product's stack, without bench-only hooks
+    # The product's stack, without the bench-only hooks bench.settings adds.
+    from creatorcompass import settings as product
 
     full = list(product.MIDDLEWARE)
     stacks = {"full": full, "none": []}
