@@ -41,9 +41,11 @@ def _fresh_cache():
 
 
 def pytest_runtest_setup(item):
-    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+    marker = item.get_closest_marker("postgres")
+    if marker and connection.vendor != "postgresql":
         pytest.skip(
-            "row locks and real concurrency are proven on PostgreSQL; "
+            marker.kwargs.get("reason")
+            or "row locks and real concurrency are proven on PostgreSQL; "
             "SQLite serialises writers (run with DATABASE_URL=postgres://...)"
         )
 

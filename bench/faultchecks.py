@@ -128,7 +128,10 @@ def report(*, args, log, recorder, load_seconds, drained, email_worker_exits, cr
     for event in log["events"]:
         print(f"  {event}")
     print(f"load {load_seconds:.1f} s ({args.seconds} s of mixed traffic, then the Stripe histories finished), "
-          f"{args.threads} threads on loopback; gunicorn {args.workers} sync workers + PostgreSQL + db_worker")
+          f"{args.threads} threads on loopback; " + (
+              f"2 gunicorn instances x {args.workers} sync workers + 2 db_workers, through PgBouncer "
+              "(transaction pooling) to PostgreSQL, reads on a streaming replica" if args.scaled
+              else f"gunicorn {args.workers} sync workers + PostgreSQL + db_worker"))
     print(f"requests served {len(answered)}, connection errors {statuses['conn-error']}")
     print("by status: " + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())))
     window = f", between {errors[0][0]:.1f} s and {errors[-1][0]:.1f} s" if errors else ""

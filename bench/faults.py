@@ -2,7 +2,7 @@
 worker, while one fault is injected, then every invariant checked.
 
     .venv/bin/python bench/faults.py --fault worker-kill|pg-restart|email-worker-kill|app-kill-after-commit|all
-                                     [--seconds 30] [--plant enqueue-on-commit]
+                                     [--seconds 30] [--plant enqueue-on-commit] [--scaled]
 
   worker-kill        SIGKILL a gunicorn worker (twice, a different one each time) mid-load;
                      the master respawns it
@@ -15,6 +15,11 @@ worker, while one fault is injected, then every invariant checked.
                      signup and after a completion that unlocks a milestone): the emails those
                      transactions caused must still go. `--plant enqueue-on-commit` puts the old
                      defect back (jobs enqueued on commit) to show that this run catches it
+
+`--scaled` runs the same on the scaled-out topology: two gunicorn instances (the load alternates
+between them) and two email workers on one database, all through PgBouncer in transaction pooling
+mode (deploy/pgbouncer/pgbouncer.ini), and a streaming replica of the database serving the
+instances' reads (core/testing/replica.py).
 
 Each run has a fresh database (BENCH_DATABASE_URL, default postgres://…/cc_faults), the Stripe
 API emulator on loopback, gunicorn on a free loopback port, and emails recorded by
@@ -35,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -59,23 +65,23 @@ def children(pid):
     return found
 
 
-def gunicorn_master():
-    """The gunicorn master this process started (bench.common.gunicorn)."""
-    [master] = [pid for pid in children(os.getpid()) if "gunicorn" in Path(f"/proc/{pid}/cmdline").read_text()]
-    return master
+def gunicorn_masters():
+    """The gunicorn masters this process started (bench.common.gunicorn), oldest first."""
+    return sorted(pid for pid in children(os.getpid()) if "gunicorn" in Path(f"/proc/{pid}/cmdline").read_text())
 
 
 class EmailWorker:
     """`manage.py db_worker`, restarted 1 s after it exits, whatever the cause."""
 
-    def __init__(self, log_path):
+    def __init__(self, log_path, environment=None):
         self.log_path, self.exits, self.process = log_path, 0, None
+        self.environment = {**os.environ, **(environment or {})}
         self.stopping = threading.Event()
 
     def _start(self):
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--no-startup-delay"],
-            cwd=ROOT, stdout=self.log_path.open("a"), stderr=subprocess.STDOUT,
+            cwd=ROOT, stdout=self.log_path.open("a"), stderr=subprocess.STDOUT, env=self.environment,
         )
 
     def _supervise(self):
@@ -125,7 +131,7 @@ def kill_after_commit(client, task_id, n):
     return f"completion {completed}, signup {signup}"
 
 
-def inject(fault, seconds, email_worker, log, client, task_ids):
+def inject(fault, seconds, email_workers, log, client, task_ids):
     """Runs in a thread: the fault, at a third (and two thirds) of the load."""
     from django.db import close_old_connections
     from django_tasks_db.models import DBTaskResult
@@ -133,7 +139,7 @@ def inject(fault, seconds, email_worker, log, client, task_ids):
     for at in (seconds / 3, 2 * seconds / 3) if fault != "pg-restart" else (seconds / 3,):
         time.sleep(max(0, at - (time.monotonic() - log["started"])))
         if fault == "worker-kill":
-            victim = min(children(gunicorn_master()))
+            victim = min(children(gunicorn_masters()[0]))
             os.kill(victim, signal.SIGKILL)
             log["events"].append(f"SIGKILL gunicorn worker {victim} at {at:.1f} s")
         elif fault == "app-kill-after-commit":
@@ -150,6 +156,7 @@ def inject(fault, seconds, email_worker, log, client, task_ids):
             while not DBTaskResult.objects.filter(status="RUNNING").exists() and time.monotonic() < deadline:
                 time.sleep(0.002)
             running = DBTaskResult.objects.filter(status="RUNNING").count()
+            email_worker = email_workers[0]
             email_worker.process.kill()
             log["events"].append(f"SIGKILL email worker {email_worker.process.pid} at {at:.1f} s "
                                  f"({running} job(s) RUNNING just before)")
@@ -165,6 +172,26 @@ def pending_jobs():
     close_old_connections()  # this thread's connection may predate a PostgreSQL restart
     return DBTaskResult.objects.filter(status__in=["READY", "RUNNING", "FAILED"]).exclude(
         pk__in=JobRetry.objects.values("job_id")).count()
+
+
+def scaled_out(stack, workdir):
+    """PgBouncer in front of the bench database and a streaming replica of it, both stopped when
+    `stack` closes; returns the environment the app instances and the email workers run with."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    from core.testing.pgbouncer import PgBouncer
+    from core.testing.replica import StreamingReplica
+
+    primary = settings.DATABASES["default"]
+    name, url = primary["NAME"], urlsplit(os.environ["DATABASE_URL"])
+    pool = PgBouncer(tempfile.mkdtemp(prefix="cc-faults-pool-"), f"{url.scheme}://{url.netloc}").start()
+    stack.callback(pool.stop)
+    replica = StreamingReplica(primary).start()
+    stack.callback(replica.destroy)
+    return {"DATABASE_URL": pool.url(name), "DB_TRANSACTION_POOLING": "true",
+            "DATABASE_REPLICA_URLS": f"postgres://{primary['USER']}@127.0.0.1:{replica.port}/{name}"}
 
 
 def run(args):
@@ -202,20 +229,26 @@ def run(args):
     task_ids = list(RoadmapTask.objects.filter(platform="youtube", is_active=True, day__lte=30)
                     .order_by("day", "order").values_list("id", flat=True))
 
-    email_worker = EmailWorker(workdir / "worker.log")
-    email_worker.start()
-    recorder = faultload.Recorder()
-    log = {"started": recorder.started, "events": []}
-    stop_cron, cron_errors = threading.Event(), []
-    with gunicorn(args.workers, workdir / "gunicorn.log", app_log=workdir / "app.log") as base:
-        client = faultload.Client(int(base.rsplit(":", 1)[1]), recorder)
+    with ExitStack() as stack:
+        app_environment, instances = {}, 1
+        if args.scaled:
+            app_environment, instances = scaled_out(stack, workdir), 2
+        email_workers = [EmailWorker(workdir / f"worker{n}.log", app_environment) for n in range(instances)]
+        for email_worker in email_workers:
+            email_worker.start()
+        recorder = faultload.Recorder()
+        log = {"started": recorder.started, "events": []}
+        stop_cron, cron_errors = threading.Event(), []
+        bases = [stack.enter_context(gunicorn(args.workers, workdir / f"gunicorn{n}.log", extra_env=app_environment,
+                                              app_log=workdir / f"app{n}.log")) for n in range(instances)]
+        clients = [faultload.Client(int(base.rsplit(":", 1)[1]), recorder) for base in bases]
         mailbox = faultload.Mailbox(email_log)
         deadline = recorder.started + args.seconds
-        threads = [faultload.LoadThread(i, client, mailbox, task_ids, scenarios[i::args.threads],
+        threads = [faultload.LoadThread(i, clients[i % instances], mailbox, task_ids, scenarios[i::args.threads],
                                         (f"/stripe/webhook/{endpoint.djstripe_uuid}/", endpoint.secret), deadline)
                    for i in range(args.threads)]
         threading.Thread(target=cron, args=(stop_cron, cron_errors), daemon=True).start()
-        faulter = threading.Thread(target=inject, args=(args.fault, args.seconds, email_worker, log, client, task_ids),
+        faulter = threading.Thread(target=inject, args=(args.fault, args.seconds, email_workers, log, clients[0], task_ids),
                                    daemon=True)
         for thread in [*threads, faulter]:
             thread.start()
@@ -226,15 +259,16 @@ def run(args):
         while pending_jobs() and time.monotonic() - drain_started < args.drain:
             time.sleep(0.5)
         drained = time.monotonic() - drain_started
-        workers_alive = len(children(gunicorn_master()))
-    stop_cron.set()
-    email_worker.stop()
+        workers_alive = sum(len(children(master)) for master in gunicorn_masters())
+        stop_cron.set()
+        for email_worker in email_workers:
+            email_worker.stop()
     emulator.stop()
 
     results = check(scenarios=scenarios, email_log=email_log, recorder=recorder, load_seconds=load_seconds,
-                    workers=(workers_alive, args.workers))
+                    workers=(workers_alive, args.workers * instances))
     report(args=args, log=log, recorder=recorder, load_seconds=load_seconds, drained=drained,
-           email_worker_exits=email_worker.exits, cron_errors=len(cron_errors), results=results, workdir=workdir)
+           email_worker_exits=sum(worker.exits for worker in email_workers), cron_errors=len(cron_errors), results=results, workdir=workdir)
     return 0 if all(ok for _, ok, _ in results["invariants"]) else 1
 
 
@@ -246,6 +280,8 @@ def main():
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--paying", type=int, default=16, help="creators with a Stripe history")
     parser.add_argument("--drain", type=int, default=120, help="at most this long for the email jobs to finish")
+    parser.add_argument("--scaled", action="store_true",
+                        help="two gunicorn instances and two email workers through PgBouncer, with a streaming replica")
     parser.add_argument("--plant", choices=["enqueue-on-commit"],
                         help="put a fixed defect back into the app for this run, to see the checks fail")
     args = parser.parse_args()

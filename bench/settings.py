@@ -22,3 +22,7 @@ BENCH_EMAIL_LOG = os.environ.get("BENCH_EMAIL_LOG", "")
 # bench/faults.py --fault app-kill-after-commit: a request with X-Bench-Kill-After-Commit: 1 kills
 # its worker right after its COMMIT (bench/kill_after_commit.py); no other request is affected.
 MIDDLEWARE = [*MIDDLEWARE, "bench.kill_after_commit.KillAfterCommitMiddleware"]  # noqa: F405
+# bench/middleware.py: the middleware stack of one server, by class path (comma-separated; empty =
+# none), to measure what each one costs on the same machine in one run.
+if "BENCH_MIDDLEWARE" in os.environ:
+    MIDDLEWARE = [name for name in os.environ["BENCH_MIDDLEWARE"].split(",") if name]

@@ -1,37 +1,110 @@
-"""Read replicas: reads go to a replica, except what must see the primary.
+"""Read replicas: reads go to a healthy replica, except what must see the primary.
 
 A request (or job, or command) that has written to the primary reads from the primary for the
-rest of its life, so a creator always sees their own change; reads inside a transaction go to
-the primary too (they may lock, and must see the transaction's own writes). `pin_to_primary`
-marks that moment; `RequestContextMiddleware` starts each request unpinned.
+rest of its life, and the browser that sent it for REPLICA_PIN_SECONDS more (a signed cookie,
+set by RequestContextMiddleware): a streaming replica replays the primary's WAL a moment
+later, so without the pin the redirect after a signup or the reload after a completion could
+read a replica that has not seen it yet. Reads inside a transaction go to the primary too (they
+may lock, and must see the transaction's own writes).
+
+A replica that does not answer, or whose replay is more than REPLICA_MAX_LAG_SECONDS behind,
+is skipped until its next check (every REPLICA_CHECK_SECONDS per process); with none left,
+reads fall back to the primary and creatorcompass_replica_fallbacks_total counts why.
 """
 
 import contextvars
+import logging
 import random
+import time
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+
+from core import metrics
+
+logger = logging.getLogger(__name__)
 
 _pinned = contextvars.ContextVar("pinned_to_primary", default=False)
+_wrote = contextvars.ContextVar("wrote_to_primary", default=False)
+
+# alias -> (monotonic time of the check, reason it is unusable or None)
+_health = {}
+
+# Seconds the replica's replay is behind: 0 when it has replayed everything it received (an idle
+# primary is not lag), else the age of the last transaction it replayed. NULL on a server that is
+# not replaying at all (the test suite's mirror alias), which counts as current.
+_LAG_SQL = """
+    SELECT COALESCE(
+        CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+             ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END, 0)
+"""
 
 
-def unpin():
-    return _pinned.set(False)
+def unpin(pinned=False):
+    """Start a request's routing: unpinned, or pinned when its browser wrote a moment ago."""
+    return _pinned.set(pinned), _wrote.set(False)
 
 
-def reset(token):
-    _pinned.reset(token)
+def reset(tokens):
+    pinned_token, wrote_token = tokens
+    _pinned.reset(pinned_token)
+    _wrote.reset(wrote_token)
+
+
+def wrote():
+    """Whether this context has written to the primary since it started."""
+    return _wrote.get()
+
+
+def forget_replica_health():
+    """Check every replica again at its next read (tests, and after a failover)."""
+    _health.clear()
+
+
+def _replica_lag_seconds(alias):
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute(_LAG_SQL)
+        return float(cursor.fetchone()[0])
+
+
+def _unusable_reason(alias):
+    """None when the replica may serve reads, else "down" or "lagging" (checked at most every
+    REPLICA_CHECK_SECONDS in this process)."""
+    now = time.monotonic()
+    checked = _health.get(alias)
+    if checked and now - checked[0] < settings.REPLICA_CHECK_SECONDS:
+        return checked[1]
+    try:
+        lag = _replica_lag_seconds(alias)
+        reason = "lagging" if lag > settings.REPLICA_MAX_LAG_SECONDS else None
+        if reason:
+            logger.warning("replica %s is %.1f s behind; reading the primary", alias, lag)
+    except DatabaseError as error:
+        logger.warning("replica %s is unavailable; reading the primary: %s", alias, error)
+        connections[alias].close()
+        reason = "down"
+    _health[alias] = (now, reason)
+    return reason
 
 
 class ReplicaRouter:
     def db_for_write(self, model, **hints):
         _pinned.set(True)
+        _wrote.set(True)
         return DEFAULT_DB_ALIAS
 
     def db_for_read(self, model, **hints):
         if _pinned.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block or not settings.DATABASE_REPLICAS:
             return DEFAULT_DB_ALIAS
-        return random.choice(settings.DATABASE_REPLICAS)
+        reasons = {alias: _unusable_reason(alias) for alias in settings.DATABASE_REPLICAS}
+        usable = [alias for alias, reason in reasons.items() if reason is None]
+        if usable:
+            return random.choice(usable)
+        metrics.REPLICA_FALLBACKS.labels(sorted(reasons.values())[0]).inc()
+        return DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1, obj2, **hints):
         return True  # replicas hold the same data as the primary

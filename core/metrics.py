@@ -33,6 +33,9 @@ REQUEST_SECONDS = Histogram(
 DATABASE_TIMEOUTS = Counter("creatorcompass_database_timeouts", "Lock or statement timeouts answered with 503.", ["kind"])
 WEBHOOK_EVENTS = Counter("creatorcompass_webhook_events", "Stripe webhook deliveries by event type and outcome.", ["type", "outcome"])
 EMAIL_JOBS = Counter("creatorcompass_email_jobs", "Email jobs by task and outcome.", ["task", "outcome"])
+REPLICA_FALLBACKS = Counter(
+    "creatorcompass_replica_fallbacks", "Reads sent to the primary because no replica was usable, by why.", ["reason"]
+)
 USAGE_REFUSALS = Counter("creatorcompass_usage_refusals", "Metered actions refused at the plan limit.", ["feature"])
 
 

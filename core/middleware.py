@@ -53,6 +53,17 @@ def _failure_kind(exc):
     return None
 
 
+PRIMARY_PIN_COOKIE = "cc_primary_pin"
+
+
+def _wrote_recently(request):
+    """Whether this browser's last write was less than REPLICA_PIN_SECONDS ago (a signed cookie,
+    so a client cannot pin other creators' reads; it can only pin its own)."""
+    return request.get_signed_cookie(
+        PRIMARY_PIN_COOKIE, default=None, salt=PRIMARY_PIN_COOKIE, max_age=settings.REPLICA_PIN_SECONDS
+    ) is not None
+
+
 class RequestContextMiddleware:
     """Gives each request an id (X-Request-ID in and out), counts and times it."""
 
@@ -66,10 +77,17 @@ class RequestContextMiddleware:
             request_id = uuid.uuid4().hex
         token = request_id_var.set(request_id[:64])
         ip_token = client_ip_var.set(client_ip(request))
-        pin = db_router.unpin()  # a new request reads from a replica until it writes
+        # A new request reads from a replica until it writes, unless its browser wrote a moment
+        # ago: then the replica may not have replayed that write yet.
+        pin = db_router.unpin(pinned=bool(settings.DATABASE_REPLICAS) and _wrote_recently(request))
         started = time.perf_counter()
         try:
             response = self.get_response(request)
+            if settings.DATABASE_REPLICAS and db_router.wrote():
+                response.set_signed_cookie(
+                    PRIMARY_PIN_COOKIE, "1", salt=PRIMARY_PIN_COOKIE, max_age=settings.REPLICA_PIN_SECONDS,
+                    secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax",
+                )
         finally:
             request_id_var.reset(token)
             client_ip_var.reset(ip_token)

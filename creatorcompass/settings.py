@@ -105,6 +105,14 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
 }
 _db = DATABASES["default"]
+# DATABASE_URL points at PgBouncer in transaction pooling mode (see below).
+DB_TRANSACTION_POOLING = env.bool("DB_TRANSACTION_POOLING", default=False)
+# PostgreSQL: a stuck lock or runaway statement fails fast and cleanly instead of piling up requests.
+DATABASE_TIMEOUTS = {
+    "statement_timeout": env.int("DB_STATEMENT_TIMEOUT_MS", default=15000),
+    "lock_timeout": env.int("DB_LOCK_TIMEOUT_MS", default=5000),
+    "idle_in_transaction_session_timeout": env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=60000),
+}
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so concurrent writers wait (busy timeout)
     # instead of failing half-way with "database is locked"; WAL lets readers run alongside.
@@ -115,17 +123,17 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         **_db.get("OPTIONS", {}),
     }
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    # A stuck lock or runaway statement fails fast and cleanly instead of piling up requests.
-    _timeouts = {
-        "statement_timeout": env.int("DB_STATEMENT_TIMEOUT_MS", default=15000),
-        "lock_timeout": env.int("DB_LOCK_TIMEOUT_MS", default=5000),
-        "idle_in_transaction_session_timeout": env.int(
-            "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=60000
-        ),
-    }
-    _db.setdefault("OPTIONS", {})["options"] = " ".join(
-        f"-c {name}={value}" for name, value in _timeouts.items()
-    )
+    if DB_TRANSACTION_POOLING:
+        # Behind PgBouncer in transaction pooling mode consecutive transactions may run on
+        # different server connections: no session state. The pool sets the timeouts on each
+        # server connection (`connect_query`, deploy/pgbouncer/pgbouncer.ini), a startup
+        # parameter would not reach PostgreSQL, and a server-side cursor would not outlive its
+        # transaction.
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        _db.setdefault("OPTIONS", {})["options"] = " ".join(
+            f"-c {name}={value}" for name, value in DATABASE_TIMEOUTS.items()
+        )
     # Persistent connections: without them every request forks a PostgreSQL backend.
     _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
@@ -138,7 +146,16 @@ for _index, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), sta
     DATABASES[_alias] = {**env.db_url_config(_url), "OPTIONS": _db.get("OPTIONS", {}),
                          "CONN_MAX_AGE": _db.get("CONN_MAX_AGE", 0), "CONN_HEALTH_CHECKS": _db.get("CONN_HEALTH_CHECKS", False)}
     DATABASE_REPLICAS.append(_alias)
+    if DATABASES[_alias]["ENGINE"] == "django.db.backends.postgresql":
+        # A replica that is down must cost a read a moment, not a hung worker.
+        DATABASES[_alias]["OPTIONS"] = {**DATABASES[_alias]["OPTIONS"], "connect_timeout": 2}
 DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
+# After a write, that browser reads the primary for this long (replication lag stays far below it).
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
+# A replica whose replay is further behind than this is skipped until it catches up.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+# How often each process asks a replica how far behind it is (one query per replica).
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=2.0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

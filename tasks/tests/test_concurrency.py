@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -87,9 +87,6 @@ def test_a_repair_waits_for_a_completion_in_flight_and_counts_it(roadmap, creato
     user, _ = creator_token
     task_complete(user=user, task_id=roadmap[1].pk, quality=3)
     CreatorStats.objects.filter(user=user).update(points=999)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        repair_pid = cursor.fetchone()[0]
 
     def complete_in_flight():
         """A second completion: holds the stats lock, inserts its row, and commits only once the
@@ -103,10 +100,14 @@ def test_a_repair_waits_for_a_completion_in_flight_and_counts_it(roadmap, creato
                     "INSERT INTO tasks_taskcompletion (user_id, task_id, quality, notes, points, completed_at, local_date) "
                     "VALUES (%s, %s, 5, '', 20, now(), current_date)", [user.pk, roadmap[2].pk])
                 started.set()
-                waiting, give_up = None, time.monotonic() + 10  # a repair that never waits fails below
-                while waiting != "Lock" and time.monotonic() < give_up:
+                # Wait for the repair to wait for a lock. Asked by state, not by the repair's
+                # backend pid: behind a transaction pool a client has no fixed backend.
+                waiting, give_up = 0, time.monotonic() + 10  # a repair that never waits fails below
+                while not waiting and time.monotonic() < give_up:
                     time.sleep(0.01)
-                    cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [repair_pid])
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
                     waiting = cursor.fetchone()[0]
                 cursor.execute("COMMIT")
         finally:
