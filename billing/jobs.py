@@ -6,7 +6,7 @@ from django.urls import reverse
 from django_tasks import task
 
 from accounts.selectors import active_user
-from billing.models import Payment
+from billing.models import Entitlement, EntitlementStatus, Payment
 from core.email import send_once
 
 
@@ -26,8 +26,8 @@ def send_receipt_email(payment_id):
 @task()
 def send_payment_failed_email(user_id, invoice_id):
     user = active_user(user_id=user_id)
-    if user is None:
-        return "skipped"
+    if user is None or Payment.objects.filter(stripe_invoice_id=invoice_id).exists():
+        return "skipped"  # no creator, or the invoice was paid since: the email would be untrue
     return send_once(key=f"payment_failed:{invoice_id}", template="payment_failed",
                      context={"user": user, "billing_url": _billing_url()}, to=user.email)
 
@@ -35,7 +35,10 @@ def send_payment_failed_email(user_id, invoice_id):
 @task()
 def send_subscription_cancelled_email(user_id, subscription_id):
     user = active_user(user_id=user_id)
-    if user is None:
-        return "skipped"
+    revived = Entitlement.objects.filter(user_id=user_id, stripe_subscription_id=subscription_id).exclude(
+        status=EntitlementStatus.CANCELED
+    )
+    if user is None or revived.exists():
+        return "skipped"  # the entitlement says this subscription has not ended: the email would be untrue
     return send_once(key=f"cancelled:{subscription_id}", template="subscription_cancelled",
                      context={"user": user, "billing_url": _billing_url()}, to=user.email)

@@ -6,6 +6,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from accounts import services as account_services
+from billing.plan_rules import days_every_plan_covers, plan_covers_day
 from billing.selectors import plan_for, plans_catalogue
 from core.catalog import catalogue_version
 from core.errors import InvalidInput, NotFound, PlanRequired
@@ -111,10 +112,10 @@ def _plan_short_of(*, user, task, catalogue_version, now):
     """The creator's plan if the task's day is beyond it, else None. Every plan covers the first
     days (the free plan's 30), so only a later day reads the creator's plan (one query)."""
     plans = plans_catalogue(version=catalogue_version).values()
-    if task.day <= min((plan.roadmap_days for plan in plans), default=0):
+    if task.day <= days_every_plan_covers(plans):
         return None
     plan = plan_for(user, now=now, catalogue_version=catalogue_version)
-    return plan if task.day > plan.roadmap_days else None
+    return None if plan_covers_day(plan, task.day) else plan
 
 
 def _insert_once(completion):

@@ -32,9 +32,10 @@ def test_checkout_returns_a_stripe_url_for_the_right_price_with_an_idempotency_k
 @pytest.mark.django_db
 def test_a_double_click_reuses_the_same_checkout_session(creator, emulator):
     api = api_client_for(creator)
-    first = api.post("/api/v1/billing/checkout", {"plan": "pro"}, format="json").json()["url"]
-    second = api.post("/api/v1/billing/checkout", {"plan": "pro"}, format="json").json()["url"]
-    assert first == second and len(emulator.calls("POST", "/v1/customers")) == 1
+    first = api.post("/api/v1/billing/checkout", {"plan": "pro"}, format="json", HTTP_IDEMPOTENCY_KEY="click-1").json()["url"]
+    second = api.post("/api/v1/billing/checkout", {"plan": "pro"}, format="json", HTTP_IDEMPOTENCY_KEY="click-1").json()["url"]
+    third = api.post("/api/v1/billing/checkout", {"plan": "pro"}, format="json", HTTP_IDEMPOTENCY_KEY="click-2").json()["url"]
+    assert first == second != third and len(emulator.calls("POST", "/v1/customers")) == 1
 
 
 @pytest.mark.django_db
