@@ -59,6 +59,11 @@ def _entitlement_locked(user):
     return entitlement_qs_select_for_update().get(user=user)
 
 
+def event_is_stale(event_created, newest_applied):
+    """An event created before the newest one applied carries a state Stripe has left."""
+    return newest_applied is not None and event_created < newest_applied
+
+
 def subscription_event_apply(*, user, subscription_id, event_created, snapshot, reread):
     """Apply a subscription event (created `event_created`, a datetime of whole seconds) to the
     creator's entitlement: its `snapshot` (the subscription as the event carries it; None when the
@@ -68,7 +73,7 @@ def subscription_event_apply(*, user, subscription_id, event_created, snapshot, 
     Returns (the subscription data applied or None, the entitlement or None)."""
     entitlement = _entitlement_locked(user)
     newest = entitlement.stripe_event_created
-    if newest is not None and event_created < newest:
+    if event_is_stale(event_created, newest):
         logger.info("ignoring stale event for %s (created %s, newest applied %s)", subscription_id, event_created, newest)
         return None, None
     newer = newest is None or event_created > newest
