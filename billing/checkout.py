@@ -171,6 +171,11 @@ def subscription_store(*, user, data, api_key):
     return stripe_sync.subscription_state_apply(user=user, subscription_id=subscription.id, data=subscription.stripe_data)
 
 
+def invoice_is_paid(invoice_id):
+    """Whether Stripe says the invoice is paid now (one read; call outside any transaction)."""
+    return _stripe(stripe.Invoice.retrieve, id=invoice_id)["status"] == "paid"
+
+
 def customer_resync(*, user):
     """Ops: fetch the creator's subscriptions from Stripe and apply the newest (admin action)."""
     customer = Customer.objects.filter(subscriber=user, livemode=settings.STRIPE_LIVE_MODE).first()

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django_tasks import task
 
 from accounts.selectors import active_user
+from billing import checkout
 from billing.models import Entitlement, EntitlementStatus, Payment
 from core.email import send_once
 
@@ -26,8 +27,10 @@ def send_receipt_email(payment_id):
 @task()
 def send_payment_failed_email(user_id, invoice_id):
     user = active_user(user_id=user_id)
-    if user is None or Payment.objects.filter(stripe_invoice_id=invoice_id).exists():
-        return "skipped"  # no creator, or the invoice was paid since: the email would be untrue
+    if user is None or Payment.objects.filter(stripe_invoice_id=invoice_id).exists() or checkout.invoice_is_paid(invoice_id):
+        # No creator, or the invoice was paid since (Stripe's retry may succeed before its
+        # invoice.paid reaches us, so Stripe is asked): the email would be untrue.
+        return "skipped"
     return send_once(key=f"payment_failed:{invoice_id}", template="payment_failed",
                      context={"user": user, "billing_url": _billing_url()}, to=user.email)
 

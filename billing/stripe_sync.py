@@ -14,7 +14,6 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Greatest
 
@@ -23,6 +22,7 @@ from billing.locks import entitlement_qs_select_for_update
 from billing.models import Entitlement, EntitlementStatus, Payment, PlanCode
 from billing.plan_rules import PAYING_STATUSES, is_paying
 from core.email import email_enqueue
+from core.upsert import insert_once
 
 logger = logging.getLogger("creatorcompass.billing")
 
@@ -59,9 +59,12 @@ def _entitlement_locked(user):
     return entitlement_qs_select_for_update().get(user=user)
 
 
-def event_is_stale(event_created, newest_applied):
-    """An event created before the newest one applied carries a state Stripe has left."""
-    return newest_applied is not None and event_created < newest_applied
+def event_order(event_created, newest_applied):
+    """Where an event stands against the newest one applied: "newer", "same second" (Stripe
+    stamps several events in one second, so their order is unknown) or "older"."""
+    if newest_applied is None or event_created > newest_applied:
+        return "newer"
+    return "same second" if event_created == newest_applied else "older"
 
 
 def subscription_event_apply(*, user, subscription_id, event_created, snapshot, reread):
@@ -73,11 +76,11 @@ def subscription_event_apply(*, user, subscription_id, event_created, snapshot, 
     Returns (the subscription data applied or None, the entitlement or None)."""
     entitlement = _entitlement_locked(user)
     newest = entitlement.stripe_event_created
-    if event_is_stale(event_created, newest):
+    order = event_order(event_created, newest)
+    if order == "older":
         logger.info("ignoring stale event for %s (created %s, newest applied %s)", subscription_id, event_created, newest)
         return None, None
-    newer = newest is None or event_created > newest
-    data = snapshot if newer and snapshot is not None else reread()
+    data = snapshot if order == "newer" and snapshot is not None else reread()
     applied = _apply(entitlement, user=user, subscription_id=subscription_id, data=data,
                      event_created=max(event_created, newest) if newest else event_created)
     return (data, applied) if applied is not None else (None, None)
@@ -142,30 +145,33 @@ def payment_record(*, user, invoice):
     """Record a paid invoice once (unique invoice id), extend the period the creator has paid
     for, and send the receipt after commit. Returns True if this call recorded it."""
     price_id, period_end = invoice_price_and_period(invoice)
-    try:
-        with transaction.atomic():  # savepoint: a duplicate must not abort dj-stripe's transaction
-            payment = Payment.objects.create(
-                user=user,
-                stripe_invoice_id=invoice["id"],
-                number=invoice.get("number") or "",
-                plan_id=plan_code_for_price(price_id),
-                amount_cents=invoice.get("amount_paid") or 0,
-                currency=invoice.get("currency") or "usd",
-                paid_at=timestamp((invoice.get("status_transitions") or {}).get("paid_at")) or timestamp(invoice.get("created")),
-                period_end=period_end,
-                hosted_invoice_url=invoice.get("hosted_invoice_url") or "",
-            )
-    except IntegrityError:
+    payment = Payment(
+        user=user,
+        stripe_invoice_id=invoice["id"],
+        number=invoice.get("number") or "",
+        plan_id=plan_code_for_price(price_id),
+        amount_cents=invoice.get("amount_paid") or 0,
+        currency=invoice.get("currency") or "usd",
+        paid_at=timestamp((invoice.get("status_transitions") or {}).get("paid_at")) or timestamp(invoice.get("created")),
+        period_end=period_end,
+        hosted_invoice_url=invoice.get("hosted_invoice_url") or "",
+    )
+    if not insert_once(payment, unique_fields=("stripe_invoice_id",)):  # no savepoint: a duplicate aborts nothing
         return False
     if period_end is not None:
-        Entitlement.objects.bulk_create(
-            [Entitlement(user=user, plan_id=PlanCode.FREE, status=EntitlementStatus.CANCELED, source="stripe",
-                         paid_through=period_end)],
-            ignore_conflicts=True,
-        )
-        entitlement_qs_select_for_update().filter(user=user).update(
+        # One UPDATE when the creator has an entitlement (the usual case), an INSERT otherwise.
+        extended = entitlement_qs_select_for_update().filter(user=user).update(
             paid_through=Greatest(Coalesce(F("paid_through"), period_end), period_end)
         )
+        if not extended:
+            Entitlement.objects.bulk_create(
+                [Entitlement(user=user, plan_id=PlanCode.FREE, status=EntitlementStatus.CANCELED, source="stripe",
+                             paid_through=period_end)],
+                ignore_conflicts=True,
+            )
+            entitlement_qs_select_for_update().filter(user=user).update(
+                paid_through=Greatest(Coalesce(F("paid_through"), period_end), period_end)
+            )
     email_enqueue(jobs.send_receipt_email, payment.pk)
     return True
 

@@ -2,7 +2,7 @@
 
 The model is Stripe's truth for one creator: the subscription (status, price, period, the
 cancel-at-period-end flag) and its invoices, moved by the steps of a life: start (with or without
-a trial), renew, a renewal whose payment fails, recovery, past_due that ends in cancellation,
+a trial), renew, a renewal not yet made at the period end (late), a renewal whose payment fails, recovery, past_due that ends in cancellation,
 cancel at period end and resume (clicked on our billing page, so they go through our code to the
 emulator), the period end that follows, an immediate cancel, and a change between pro and studio
 or monthly and yearly. Each step emits the events Stripe would send, stamped like Stripe stamps
@@ -114,17 +114,18 @@ class Lifecycle:
 
     # --- steps ---------------------------------------------------------------------------------
     def possible(self):
-        """The step names that can happen now."""
+        """The step names that can happen now (a name listed twice is drawn twice as often: the
+        steps that end a life are drawn less, so that lives get long enough to be interesting)."""
         if self.ended:
             return []
-        steps = ["cancel_now"]
+        steps = []
         if self.status in ("active", "trialing"):
-            steps += ["renew", "renew_fails", "cancel_click", "change_plan"]
+            steps += ["renew", "renew_fails", "renew_fails", "cancel_click", "change_plan", "renewal_late"]
             if self.subscription["cancel_at_period_end"]:
-                steps += ["resume_click", "period_ends"]
+                steps += ["resume_click", "resume_click", "period_ends"]
         if self.status == "past_due":
-            steps += ["recover", "give_up"]
-        return steps
+            steps += ["recover", "recover", "give_up"]
+        return steps + ["cancel_now"]
 
     def advance(self, step, click=None):
         """Apply `step`. Clicks (cancel_click, resume_click) are made through our code by
@@ -140,6 +141,11 @@ class Lifecycle:
         item = self.subscription["items"]["data"][0]
         item["current_period_start"], item["current_period_end"] = start, start + PERIOD[self.interval]
         return item["current_period_start"], item["current_period_end"]
+
+    def _renewal_late(self, step, click):
+        """Time passes beyond the period end and Stripe has not renewed yet (it renews within
+        the hour; its events can come days later): still subscribed, still paid for."""
+        self._renewal_time(step.arg or 1)
 
     def _renew(self, step, click):
         if self.subscription["cancel_at_period_end"]:

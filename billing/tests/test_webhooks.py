@@ -142,3 +142,16 @@ def test_a_failed_payment_keeps_access_until_the_paid_period_ends_and_emails_onc
     assert entitlement.paid_through == Payment.objects.get().period_end
     assert plan_for(creator, now=entitlement.paid_through + datetime.timedelta(seconds=1)).code == "free"
     assert queued_job_names().count("send_payment_failed_email") == 1
+
+
+@pytest.mark.django_db
+def test_query_count_of_a_unique_invoice_paid_and_of_its_duplicate(creator, customer_id, emulator, deliver, django_assert_max_num_queries):
+    # Planted: dj-stripe's invoice re-sync connected again (56 queries on PostgreSQL before) fails the bound.
+    sub, _ = _subscribe(emulator, deliver, customer_id)
+    inv = emulator.put(so.invoice(so.new_id("in"), customer_id, sub["id"]))
+    paid = so.event("invoice.paid", inv)
+    with django_assert_max_num_queries(20):
+        assert deliver(paid).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert deliver(paid).status_code == 200
+    assert not emulator.calls("GET", f"/v1/invoices/{inv['id']}")  # the paid invoice in the event is final
