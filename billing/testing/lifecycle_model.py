@@ -120,11 +120,11 @@ class Lifecycle:
             return []
         steps = []
         if self.status in ("active", "trialing"):
-            steps += ["renew", "renew_fails", "renew_fails", "cancel_click", "change_plan", "renewal_late"]
+            steps += ["renew", "renew_fails", "renew_fails", "cancel_click", "cancel_click", "change_plan", "renewal_late"]
             if self.subscription["cancel_at_period_end"]:
-                steps += ["resume_click", "resume_click", "period_ends"]
+                steps += ["resume_click", "resume_click", "resume_click", "period_ends"]
         if self.status == "past_due":
-            steps += ["recover", "recover", "give_up"]
+            steps += ["recover", "recover", "recover", "give_up"]
         return steps + ["cancel_now"]
 
     def advance(self, step, click=None):

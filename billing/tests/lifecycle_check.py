@@ -129,7 +129,7 @@ def lifecycle_run(data, *, deliver, emulator, concurrent=False, max_steps=8):
     def schedule(events, step_index, last_point):
         for event in events:
             # Mostly at once, as Stripe mostly delivers; otherwise after any later step (late).
-            prompt = data.draw(st.booleans(), label="prompt")
+            prompt = data.draw(st.integers(0, 2), label="prompt") == 0
             point = step_index if prompt else data.draw(st.integers(step_index, last_point), label="delivered after step")
             pending.setdefault(point, []).append(event)
             if data.draw(st.integers(0, 3), label="duplicate") == 0:
