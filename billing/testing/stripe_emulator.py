@@ -218,7 +218,8 @@ class StripeEmulator:
             return self._hosted_page(handler, method, parsed.path)
         params = decode_form(body or parsed.query)
         key = handler.headers.get("Idempotency-Key")
-        self.requests.append({"method": method, "path": parsed.path, "params": params, "idempotency_key": key})
+        self.requests.append({"method": method, "path": parsed.path, "params": params, "idempotency_key": key,
+                              "stripe_version": handler.headers.get("Stripe-Version")})
         failing = False
         with self._lock:
             if method == "POST" and key and key in self._idempotent:

@@ -155,3 +155,20 @@ def test_query_count_of_a_unique_invoice_paid_and_of_its_duplicate(creator, cust
     with django_assert_max_num_queries(8):
         assert deliver(paid).status_code == 200
     assert not emulator.calls("GET", f"/v1/invoices/{inv['id']}")  # the paid invoice in the event is final
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pinned", [True, False])
+def test_every_stripe_call_sends_the_pinned_api_version(creator, customer_id, emulator, deliver, settings, monkeypatch, pinned):
+    # Planted (pinned=False): without `stripe.api_version` set by billing.stripe_client.install(),
+    # dj-stripe's product-features read goes out with stripe-python's own version (2026-08-26).
+    import stripe
+    from stripe._api_version import _ApiVersion
+
+    if not pinned:
+        monkeypatch.setattr(stripe, "api_version", _ApiVersion.CURRENT)
+    _subscribe(emulator, deliver, customer_id)  # dj-stripe stores the product: it reads its features
+
+    assert emulator.calls("GET", "/v1/products/prod_pro/features")
+    versions = {call["stripe_version"] for call in emulator.requests}
+    assert (versions == {settings.STRIPE_API_VERSION}) is pinned, versions
