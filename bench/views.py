@@ -11,6 +11,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from billing.plan_rules import plan_code_sql
 from milestones.jobs import send_milestone_email
 
 
@@ -43,9 +44,9 @@ def reference_complete(request, task_id):
         existing = _one(cur, "SELECT id FROM tasks_taskcompletion WHERE user_id = %s AND task_id = %s", [user_id, task_id])
         if existing:
             return JsonResponse({"completion": {"id": existing[0]}}, status=200)
-        plan = _one(cur, "SELECT CASE WHEN e.status IN ('active','trialing') AND (e.current_period_end IS NULL OR e.current_period_end > %s) "
-                         "OR (e.status = 'past_due' AND e.current_period_end > %s) THEN p.roadmap_days ELSE 30 END "
-                         "FROM billing_entitlement e JOIN billing_plan p ON p.code = e.plan_id WHERE e.user_id = %s", [now, now, user_id])
+        plan_code, plan_params = plan_code_sql(alias="e", now=now)  # the product's rule, not a copy
+        plan = _one(cur, f"SELECT p.roadmap_days FROM billing_entitlement e JOIN billing_plan p ON p.code = {plan_code} "
+                         "WHERE e.user_id = %s", [*plan_params, user_id])
         if task[2] > (plan[0] if plan else 30):
             return JsonResponse({"error": {"code": "plan_required"}}, status=409)
         local = timezone.localdate(now, timezone=zoneinfo.ZoneInfo(tz))

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/webhooks.py [--seconds 8] [--connections 8] [--workers 4]
 
-A loopback Stripe API emulator (billing/testing) answers dj-stripe's re-reads; wrk (Debian
+A loopback Stripe API emulator (billing/testing) answers what dj-stripe asks while storing (the
+customer creation); wrk (Debian
 package) posts pre-signed deliveries from a second process: (1) unique invoice.paid events,
 each a new invoice and Payment; (2) one already-processed event delivered over and over (the
 cost of a duplicate). Prints events/s, p50/p99, the duplicate/unique ratio and exact queries

@@ -47,10 +47,14 @@ def _state(entitlement):
 class CancelApi(APIView):
     @extend_schema(request=None, responses={200: _STATE_OUTPUT})
     def post(self, request):
-        return Response(_state(checkout.subscription_set_cancel_at_period_end(user=request.user, cancel=True)))
+        return Response(_state(checkout.subscription_set_cancel_at_period_end(
+            user=request.user, cancel=True, intent_key=request.headers.get("Idempotency-Key")
+        )))
 
 
 class ResumeApi(APIView):
     @extend_schema(request=None, responses={200: _STATE_OUTPUT})
     def post(self, request):
-        return Response(_state(checkout.subscription_set_cancel_at_period_end(user=request.user, cancel=False)))
+        return Response(_state(checkout.subscription_set_cancel_at_period_end(
+            user=request.user, cancel=False, intent_key=request.headers.get("Idempotency-Key")
+        )))

@@ -8,7 +8,7 @@ and each call asks Stripe to expand the objects the stored one points to.
 """
 
 import hashlib
-import time
+import uuid
 
 import stripe
 from django.conf import settings
@@ -18,7 +18,8 @@ from djstripe.models import Account, APIKey, Customer, Session, Subscription
 from djstripe.settings import djstripe_settings
 
 from billing import stripe_sync
-from billing.models import Entitlement, EntitlementStatus, PlanCode
+from billing.models import Entitlement, PlanCode
+from billing.plan_rules import MANAGEABLE_STATUSES, PAYING_STATUSES
 from billing.stripe_client import stripe_calls_refused
 from core.errors import Conflict, InvalidInput, UpstreamUnavailable
 from core.transactions import durable_service
@@ -29,8 +30,6 @@ INTERVALS = ("month", "year")
 # nothing (dj-stripe would fetch a missing product inside the storing transaction).
 SUBSCRIPTION_EXPAND = ["items.data.price.product"]
 _STORING = "storing what Stripe returned, inside a transaction"
-# A double click within this window reuses the first Checkout session (same Idempotency-Key).
-CHECKOUT_REUSE_SECONDS = 600
 
 
 def _api_key():
@@ -85,10 +84,15 @@ def customer_for(user):
     return customer
 
 
-def _checkout_key(user, plan_code, interval, client_key):
-    window = int(time.time() // CHECKOUT_REUSE_SECONDS)
-    raw = client_key or f"{window}"
-    return "checkout-" + hashlib.sha256(f"{user.pk}:{plan_code}:{interval}:{raw}".encode()).hexdigest()[:40]
+def intent_idempotency_key(action, *, user, intent_key, **what):
+    """The Idempotency-Key of one intent of the creator. `intent_key` names the intent: made when
+    the form was rendered (billing.templatetags.plans.intent_key) or sent by an API client as its
+    Idempotency-Key header; a double click sends it twice and Stripe replays the first answer.
+    Without one, every call is a new intent. Never derived from the clock: cancel, resume and
+    cancel again within a minute are three intents."""
+    raw = intent_key or uuid.uuid4().hex
+    facts = ":".join(f"{name}={value}" for name, value in sorted(what.items()))
+    return f"{action}-" + hashlib.sha256(f"{user.pk}:{facts}:{raw}".encode()).hexdigest()[:40]
 
 
 def checkout_start(*, user, plan_code, interval, idempotency_key=None):
@@ -100,7 +104,7 @@ def checkout_start(*, user, plan_code, interval, idempotency_key=None):
         errors["interval"] = [f"Choose one of: {', '.join(INTERVALS)}."]
     if errors:
         raise InvalidInput(fields=errors)
-    entitlement = Entitlement.objects.filter(user=user, source="stripe", status__in=[EntitlementStatus.ACTIVE, EntitlementStatus.TRIALING]).first()
+    entitlement = Entitlement.objects.filter(user=user, source="stripe", status__in=sorted(PAYING_STATUSES)).first()
     if entitlement is not None and entitlement.current_period_end and entitlement.current_period_end > timezone.now():
         raise Conflict("You already have a subscription: change or cancel it in the billing portal.", extra={"reason": "already_subscribed"})
     customer = customer_for(user)
@@ -114,7 +118,8 @@ def checkout_start(*, user, plan_code, interval, idempotency_key=None):
         client_reference_id=str(user.pk),
         metadata={"user_id": str(user.pk), "plan": plan_code, "interval": interval},
         subscription_data={"metadata": {"user_id": str(user.pk), "plan": plan_code}},
-        idempotency_key=_checkout_key(user, plan_code, interval, idempotency_key),
+        idempotency_key=intent_idempotency_key("checkout", user=user, intent_key=idempotency_key, plan=plan_code,
+                                               interval=interval),
     )
     _checkout_record(session=session, api_key=_api_key())
     return session["url"]
@@ -137,13 +142,14 @@ def portal_start(*, user):
 
 def _paid_subscription_id(user):
     entitlement = Entitlement.objects.filter(user=user, source="stripe").exclude(stripe_subscription_id="").first()
-    if entitlement is None or entitlement.status not in (EntitlementStatus.ACTIVE, EntitlementStatus.TRIALING, EntitlementStatus.PAST_DUE):
+    if entitlement is None or entitlement.status not in MANAGEABLE_STATUSES:
         raise Conflict("You have no active subscription.", extra={"reason": "no_subscription"})
     return entitlement.stripe_subscription_id
 
 
-def subscription_set_cancel_at_period_end(*, user, cancel):
-    """Cancel at the end of the paid period (cancel=True) or undo that (resume)."""
+def subscription_set_cancel_at_period_end(*, user, cancel, intent_key=None):
+    """Cancel at the end of the paid period (cancel=True) or undo that (resume). `intent_key`
+    names the creator's intent (see intent_idempotency_key)."""
     subscription_id = _paid_subscription_id(user)
     owner_account_ready()
     data = _stripe(
@@ -151,7 +157,8 @@ def subscription_set_cancel_at_period_end(*, user, cancel):
         id=subscription_id,
         cancel_at_period_end=cancel,
         expand=SUBSCRIPTION_EXPAND,
-        idempotency_key=f"cancel-at-period-end-{subscription_id}-{int(cancel)}-{int(time.time() // 60)}",
+        idempotency_key=intent_idempotency_key("cancel-at-period-end", user=user, intent_key=intent_key,
+                                               subscription=subscription_id, cancel=int(cancel)),
     )
     return subscription_store(user=user, data=data, api_key=_api_key())
 
@@ -161,9 +168,12 @@ def subscription_store(*, user, data, api_key):
     """Store a subscription Stripe just returned and apply it to the entitlement."""
     with stripe_calls_refused(_STORING):
         subscription = Subscription.sync_from_stripe_data(data, api_key=api_key)
-    return stripe_sync.entitlement_apply_subscription(
-        user=user, subscription_id=subscription.id, data=subscription.stripe_data, event_created=timezone.now()
-    )
+    return stripe_sync.subscription_state_apply(user=user, subscription_id=subscription.id, data=subscription.stripe_data)
+
+
+def invoice_is_paid(invoice_id):
+    """Whether Stripe says the invoice is paid now (one read; call outside any transaction)."""
+    return _stripe(stripe.Invoice.retrieve, id=invoice_id)["status"] == "paid"
 
 
 def customer_resync(*, user):

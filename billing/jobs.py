@@ -5,7 +5,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.selectors import active_user
-from billing.models import Payment
+from billing import checkout
+from billing.models import Entitlement, EntitlementStatus, Payment
 from core.email import email_job, send_once
 
 
@@ -25,7 +26,9 @@ def send_receipt_email(payment_id):
 @email_job
 def send_payment_failed_email(user_id, invoice_id):
     user = active_user(user_id=user_id)
-    if user is None:
+    if user is None or Payment.objects.filter(stripe_invoice_id=invoice_id).exists() or checkout.invoice_is_paid(invoice_id):
+        # No creator, or the invoice was paid since (Stripe's retry may succeed before its
+        # invoice.paid reaches us, so Stripe is asked): the email would be untrue.
         return "skipped"
     return send_once(key=f"payment_failed:{invoice_id}", template="payment_failed",
                      context={"user": user, "billing_url": _billing_url()}, to=user.email)
@@ -34,7 +37,10 @@ def send_payment_failed_email(user_id, invoice_id):
 @email_job
 def send_subscription_cancelled_email(user_id, subscription_id):
     user = active_user(user_id=user_id)
-    if user is None:
-        return "skipped"
+    revived = Entitlement.objects.filter(user_id=user_id, stripe_subscription_id=subscription_id).exclude(
+        status=EntitlementStatus.CANCELED
+    )
+    if user is None or revived.exists():
+        return "skipped"  # the entitlement says this subscription has not ended: the email would be untrue
     return send_once(key=f"cancelled:{subscription_id}", template="subscription_cancelled",
                      context={"user": user, "billing_url": _billing_url()}, to=user.email)

@@ -65,6 +65,9 @@ class Entitlement(models.Model):
     source = models.CharField(max_length=16, default="admin", help_text="admin or stripe")
     stripe_subscription_id = models.CharField(max_length=255, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
+    paid_through = models.DateTimeField(
+        null=True, blank=True, help_text="End of the last period the creator paid for (from Payments): past_due keeps access until then."
+    )
     stripe_event_created = models.DateTimeField(
         null=True, blank=True, help_text="Creation time of the newest Stripe event applied: older ones are ignored."
     )
@@ -91,6 +94,7 @@ class Payment(models.Model):
     amount_cents = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
     paid_at = models.DateTimeField()
+    period_end = models.DateTimeField(null=True, blank=True, help_text="End of the period this invoice paid for.")
     hosted_invoice_url = models.URLField(max_length=2048, blank=True)
 
     class Meta:

@@ -1,27 +1,9 @@
 """Billing's reads."""
 
-from django.utils import timezone
-
 from billing.locks import entitlement_qs_select_for_update
-from billing.models import Entitlement, EntitlementStatus, Payment, Plan, PlanCode
+from billing.models import Entitlement, Payment, Plan
+from billing.plan_rules import plan_code_effective
 from core.catalog import catalogue_cached
-
-# A paid plan counts while its subscription is active or trialing; past_due keeps access
-# until the period it paid for ends; anything else is the free plan (DESIGN.md §2).
-_PAYING = {EntitlementStatus.ACTIVE, EntitlementStatus.TRIALING}
-
-
-def plan_code_effective(entitlement, *, now=None):
-    """The plan code an entitlement row grants at `now` (free for no row)."""
-    if entitlement is None:
-        return PlanCode.FREE
-    now = now or timezone.now()
-    period_end = entitlement.current_period_end
-    if entitlement.status in _PAYING and (period_end is None or period_end > now):
-        return entitlement.plan_id
-    if entitlement.status == EntitlementStatus.PAST_DUE and period_end is not None and period_end > now:
-        return entitlement.plan_id
-    return PlanCode.FREE
 
 
 def plans_catalogue(*, version):

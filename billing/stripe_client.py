@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 
 import stripe
+from django.conf import settings
 
 _refusing = contextvars.ContextVar("stripe_calls_refused", default=None)
 
@@ -42,5 +43,8 @@ def stripe_calls_refused(reason):
 
 
 def install():
-    """Make every Stripe call of this process (ours and dj-stripe's) go through the guarded client."""
+    """Make every Stripe call of this process (ours and dj-stripe's) go through the guarded client,
+    with the pinned API version as the default (a call that names no version, e.g. dj-stripe's
+    product-features read, sends Stripe-Version: STRIPE_API_VERSION, not stripe-python's own)."""
     stripe.default_http_client = GuardedRequestsClient()
+    stripe.api_version = settings.STRIPE_API_VERSION

@@ -90,8 +90,9 @@ def _in_event_transaction(work):
 def subscription_event():
     creator = check_creator()
     return lambda: _in_event_transaction(
-        lambda: stripe_sync.entitlement_apply_subscription(
-            user=creator, subscription_id="sub_check", data=_subscription_data(), event_created=timezone.now()
+        lambda: stripe_sync.subscription_event_apply(
+            user=creator, subscription_id="sub_check", snapshot=_subscription_data(), reread=_subscription_data,
+            event_created=timezone.now().replace(microsecond=0),
         )
     )
 
@@ -107,11 +108,15 @@ def invoice_paid():
 @scenario("billing.webhook.payment_failed")
 def payment_failed():
     creator = check_creator()
-    stripe_sync.entitlement_apply_subscription(
-        user=creator, subscription_id="sub_check", data=_subscription_data(), event_created=timezone.now()
+    created = timezone.now().replace(microsecond=0)
+    stripe_sync.subscription_event_apply(
+        user=creator, subscription_id="sub_check", snapshot=_subscription_data(), reread=_subscription_data,
+        event_created=created,
     )
     return lambda: _in_event_transaction(
-        lambda: stripe_sync.entitlement_mark_past_due(user=creator, subscription_id="sub_check", invoice_id="in_check")
+        lambda: stripe_sync.entitlement_mark_past_due(
+            user=creator, subscription_id="sub_check", invoice={"id": "in_check", "status": "open"}, event_created=created
+        )
     )
 
 

@@ -284,6 +284,15 @@ STRIPE_PRICES = {
     ("studio", "year"): env.str("STRIPE_PRICE_STUDIO_YEARLY", default="price_studio_yearly"),
 }
 
+# A renewal's webhook can arrive after the period it ends: active/trialing keep the plan this
+# long past the period end (billing.plan_rules).
+BILLING_RENEWAL_GRACE_HOURS = env.int("BILLING_RENEWAL_GRACE_HOURS", default=48)
+# `manage.py webhook_deliveries_prune` deletes processed (and invalid) deliveries older than this.
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
+# dj-stripe lets a request choose the webhook secret by header (X-Djstripe-Webhook-Secret) when
+# DEBUG is on: refused unless this is set too (local testing against the Stripe CLI only).
+STRIPE_WEBHOOK_SECRET_HEADER_OVERRIDE = env.bool("STRIPE_WEBHOOK_SECRET_HEADER_OVERRIDE", default=False)
+
 # --- Transactions ---------------------------------------------------------------------------
 SLOW_TRANSACTION_MS = env.int("SLOW_TRANSACTION_MS", default=500)
 # A row lock taken out of core.locks.LOCK_ORDER raises at once (tests turn it on too); off,

@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.services import StatsTally
-from billing.models import EntitlementStatus, PlanCode
+from billing.plan_rules import MANAGEABLE_STATUSES, plan_code_sql
 from tasks import audit_sql
 from tasks.replay import START
 from usage.catalog import FEATURES
@@ -115,11 +115,7 @@ def counters_over_limit(now=None):
     """Open counters above the limit of the plan in force, for creators whose plan did not
     change during the period (a downgrade legitimately keeps what was used)."""
     now = now or timezone.now()
-    plan = (
-        "CASE WHEN e.status IN (%s, %s) AND (e.current_period_end IS NULL OR e.current_period_end > %s) THEN e.plan_id "
-        "WHEN e.status = %s AND e.current_period_end > %s THEN e.plan_id ELSE %s END"
-    )
-    plan_params = [EntitlementStatus.ACTIVE, EntitlementStatus.TRIALING, now, EntitlementStatus.PAST_DUE, now, PlanCode.FREE]
+    plan, plan_params = plan_code_sql(alias="e", now=now)
     limits, limit_params = [], []
     for feature, spec in FEATURES.items():
         for plan_code, limit in spec.limits.items():
@@ -156,7 +152,7 @@ def paid_without_subscription():
         "SELECT e.user_id, e.stripe_subscription_id FROM billing_entitlement e "
         "LEFT JOIN djstripe_subscription s ON s.id = e.stripe_subscription_id "
         "WHERE e.source = 'stripe' AND e.status IN (%s, %s, %s) AND s.id IS NULL",
-        [EntitlementStatus.ACTIVE, EntitlementStatus.TRIALING, EntitlementStatus.PAST_DUE],
+        sorted(MANAGEABLE_STATUSES),
     )
     return [Breach("paid_entitlement_has_subscription", {"user_id": r["user_id"]},
                    f"paying through {r['stripe_subscription_id'] or '(none)'} which is not stored") for r in rows]

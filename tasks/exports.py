@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts import selectors as account_selectors
 from accounts.catalog import Platform
+from billing.plan_rules import plan_covers_day
 from billing.selectors import plan_for
 from core.errors import InvalidInput, NotFound
 from core.transactions import durable_service
@@ -59,11 +60,11 @@ def _export(*, user, fmt, platform, now):
     tasks = list(RoadmapTask.objects.filter(platform=platform, is_active=True).order_by("day", "order"))
     stem = f"creatorcompass-{platform}-roadmap"
     if fmt == "ics":
-        content = _ics(user=user, enrollment=enrollment, tasks=[t for t in tasks if t.day <= plan.roadmap_days], now=now)
+        content = _ics(user=user, enrollment=enrollment, tasks=[t for t in tasks if plan_covers_day(plan, t.day)], now=now)
         return ExportFile(f"{stem}.ics", "text/calendar; charset=utf-8", content)
     completions = {c.task_id: c for c in TaskCompletion.objects.filter(user=user, task__platform=platform)}
     local_today = account_selectors.local_today(profile=user.profile, now=now)
-    content = _csv(enrollment=enrollment, tasks=tasks, completions=completions, roadmap_days=plan.roadmap_days, tz=user.profile.tzinfo)
+    content = _csv(enrollment=enrollment, tasks=tasks, completions=completions, plan=plan, tz=user.profile.tzinfo)
     return ExportFile(f"{stem}-progress-{local_today.isoformat()}.csv", "text/csv; charset=utf-8", content)
 
 
@@ -112,13 +113,13 @@ def _cell(text):
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _csv(*, enrollment, tasks, completions, roadmap_days, tz):
+def _csv(*, enrollment, tasks, completions, plan, tz):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for task in tasks:
         done = completions.get(task.pk)
-        status = "done" if done else ("locked" if task.day > roadmap_days else "open")
+        status = "done" if done else ("open" if plan_covers_day(plan, task.day) else "locked")
         writer.writerow([
             task.day, task_date(enrollment, task).isoformat(), task.phase, task.week,
             task.get_category_display(), task.minutes, _cell(task.title), status,

@@ -6,6 +6,7 @@ import datetime
 from django.db.models import Count, FilteredRelation, Q
 
 from accounts import selectors as account_selectors
+from billing.plan_rules import plan_covers_day
 from billing.selectors import plan_for
 from core.catalog import catalogue_cached
 from core.errors import NotFound
@@ -109,7 +110,7 @@ def roadmap_for(*, user, platform=None, now=None):
     for task in RoadmapTask.objects.filter(platform=enrollment.platform, is_active=True).order_by("day", "order"):
         task.completed_at = completions.get(task.pk)
         task.completed = task.completed_at is not None
-        task.locked = task.day > plan.roadmap_days
+        task.locked = not plan_covers_day(plan, task.day)
         if task.day not in days:
             days[task.day] = RoadmapDay(
                 day=task.day,

@@ -2,14 +2,15 @@
 
 import dataclasses
 
-from django.db import connections, router
 from django.utils import timezone
 
 from accounts import services as account_services
+from billing.plan_rules import days_every_plan_covers, plan_covers_day
 from billing.selectors import plan_for, plans_catalogue
 from core.catalog import catalogue_version
 from core.errors import InvalidInput, NotFound, PlanRequired
 from core.transactions import durable_service
+from core.upsert import insert_once
 from milestones import services as milestone_services
 from milestones.selectors import celebrations_pending
 from tasks import selectors
@@ -81,7 +82,7 @@ def _complete(*, user, task_id, quality, notes, now):
     completion = TaskCompletion(
         user=user, task=task, quality=quality, notes=notes, points=points, completed_at=now, local_date=local_date
     )
-    if not _insert_once(completion):
+    if not insert_once(completion, unique_fields=("user", "task")):
         existing = TaskCompletion.objects.get(user=user, task=task)
         return _repeat(user=user, existing=existing, stats=stats, catalogue_version=version)
 
@@ -111,39 +112,10 @@ def _plan_short_of(*, user, task, catalogue_version, now):
     """The creator's plan if the task's day is beyond it, else None. Every plan covers the first
     days (the free plan's 30), so only a later day reads the creator's plan (one query)."""
     plans = plans_catalogue(version=catalogue_version).values()
-    if task.day <= min((plan.roadmap_days for plan in plans), default=0):
+    if task.day <= days_every_plan_covers(plans):
         return None
     plan = plan_for(user, now=now, catalogue_version=catalogue_version)
-    return plan if task.day > plan.roadmap_days else None
-
-
-def _insert_once(completion):
-    """Insert the completion unless the creator completed the task before; True if inserted
-    (and `completion.pk` set). One statement, INSERT … ON CONFLICT (user, task) DO NOTHING
-    RETURNING id (PostgreSQL, SQLite ≥ 3.35), where the ORM needs three or four: an existence
-    check, then the INSERT inside a savepoint so that a duplicate's IntegrityError does not
-    abort the transaction (bulk_create(ignore_conflicts=True) returns no id). The unique
-    constraint decides, so a repeat is a repeat even if it bypassed the stats lock."""
-    meta = TaskCompletion._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    alias = router.db_for_write(TaskCompletion)
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({', '.join(quote(meta.get_field(name).column) for name in ('user', 'task'))}) "
-        f"DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
-    params = [field.get_db_prep_save(field.pre_save(completion, add=True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    completion.pk = row[0]
-    completion._state.adding, completion._state.db = False, alias
-    return True
+    return None if plan_covers_day(plan, task.day) else plan
 
 
 def week_advance(*, weeks, done, week):

@@ -69,9 +69,11 @@ def subscription_object(subscription_id, customer_id, price, *, period_start, pe
 
 
 def invoice_object(invoice_id, customer_id, subscription_id, *, price_id, product_id, amount, number,
-                   hosted_invoice_url, billing_reason, currency="usd", status="paid"):
-    """An invoice of one subscription line, shaped like the API version we pin."""
-    now = int(time.time())
+                   hosted_invoice_url, billing_reason, currency="usd", status="paid", period=None, created=None):
+    """An invoice of one subscription line (for `period`, (start, end) in Unix seconds; default
+    the 30 days from now), shaped like the API version we pin."""
+    now = int(created or time.time())
+    period_start, period_end = period or (now, now + 30 * 86400)
     paid = status == "paid"
     return {
         "id": invoice_id, "object": "invoice", "livemode": False, "created": now, "customer": customer_id,
@@ -81,6 +83,7 @@ def invoice_object(invoice_id, customer_id, subscription_id, *, price_id, produc
         "parent": {"type": "subscription_details", "subscription_details": {"subscription": subscription_id, "metadata": {}}},
         "lines": {"object": "list", "has_more": False, "data": [{
             "id": f"il_{invoice_id}", "object": "line_item", "amount": amount, "currency": currency, "quantity": 1,
+            "period": {"start": period_start, "end": period_end},
             "pricing": {"type": "price_details", "price_details": {"price": price_id, "product": product_id}},
         }]},
         "metadata": {}, "attempt_count": 1, "billing_reason": billing_reason, "collection_method": "charge_automatically",
@@ -215,7 +218,8 @@ class StripeEmulator:
             return self._hosted_page(handler, method, parsed.path)
         params = decode_form(body or parsed.query)
         key = handler.headers.get("Idempotency-Key")
-        self.requests.append({"method": method, "path": parsed.path, "params": params, "idempotency_key": key})
+        self.requests.append({"method": method, "path": parsed.path, "params": params, "idempotency_key": key,
+                              "stripe_version": handler.headers.get("Stripe-Version")})
         failing = False
         with self._lock:
             if method == "POST" and key and key in self._idempotent:
@@ -351,6 +355,7 @@ class StripeEmulator:
                 invoice_id, session["customer"], subscription_id, price_id=price["id"], product_id=price["product"],
                 amount=amount, currency=price["currency"], number=f"CC-{invoice_id[-6:]}",
                 hosted_invoice_url=f"{self.url}/invoice/{invoice_id}", billing_reason="subscription_create",
+                period=(now, now + period),
             )
             session.update(status="complete", payment_status="paid", subscription=subscription_id, amount_total=amount)
             for obj in (subscription, invoice):

@@ -3,6 +3,7 @@ import stripe
 from django.test import Client
 
 from accounts.tests.factories import CreatorFactory
+from billing import checkout
 from billing.models import Entitlement
 from billing.tests import stripe_objects as so
 from core.testing.api import api_client_for
@@ -32,9 +33,10 @@ def test_checkout_returns_a_stripe_url_for_the_right_price_with_an_idempotency_k
 @pytest.mark.django_db
 def test_a_double_click_reuses_the_same_checkout_session(creator, emulator):
     api = api_client_for(creator)
-    first = api.post("/api/v1/billing/checkout", {"plan": "pro"}, format="json").json()["url"]
-    second = api.post("/api/v1/billing/checkout", {"plan": "pro"}, format="json").json()["url"]
-    assert first == second and len(emulator.calls("POST", "/v1/customers")) == 1
+    first = api.post("/api/v1/billing/checkout", {"plan": "pro"}, format="json", HTTP_IDEMPOTENCY_KEY="click-1").json()["url"]
+    second = api.post("/api/v1/billing/checkout", {"plan": "pro"}, format="json", HTTP_IDEMPOTENCY_KEY="click-1").json()["url"]
+    third = api.post("/api/v1/billing/checkout", {"plan": "pro"}, format="json", HTTP_IDEMPOTENCY_KEY="click-2").json()["url"]
+    assert first == second != third and len(emulator.calls("POST", "/v1/customers")) == 1
 
 
 @pytest.mark.django_db
@@ -127,3 +129,32 @@ def test_without_a_stripe_key_checkout_says_payments_are_not_set_up(creator, set
     response = api_client_for(creator).post("/api/v1/billing/checkout", {"plan": "pro"}, format="json")
     assert response.status_code == 502 and "not set up" in response.json()["error"]["message"]
     assert emulator.requests == []
+
+
+@pytest.mark.django_db
+def test_cancel_resume_cancel_within_a_minute_are_three_intents_and_a_double_click_one(creator, emulator, deliver):
+    # Planted: the minute-based key (cancel-at-period-end-<sub>-<cancel>-<minute>) replays the first
+    # cancel for the third click: Stripe's subscription stays renewing and this test fails.
+    import re
+
+    customer_id = checkout.customer_for(creator).id
+    sub = emulator.put(so.subscription(so.new_id("sub"), customer_id))
+    deliver(so.event("customer.subscription.created", sub))
+    client = Client()
+    client.force_login(creator)
+
+    def click(button):
+        page = client.get("/billing/").content.decode()
+        form = re.search(rf'action="/billing/{button}/">.*?name="intent_key" value="(\w+)"', page, re.S)
+        return form.group(1)
+
+    cancel_key = click("cancel")
+    client.post("/billing/cancel/", {"intent_key": cancel_key})
+    client.post("/billing/cancel/", {"intent_key": cancel_key})  # double click: the same intent
+    client.post("/billing/resume/", {"intent_key": click("resume")})
+    client.post("/billing/cancel/", {"intent_key": click("cancel")})
+
+    modifies = emulator.calls("POST", f"/v1/subscriptions/{sub['id']}")
+    assert len(modifies) == 4 and len({call["idempotency_key"] for call in modifies}) == 3
+    assert emulator.get(sub["id"])["cancel_at_period_end"] is True
+    assert Entitlement.objects.get(user=creator).cancel_at_period_end is True

@@ -34,7 +34,9 @@ def test_the_same_invoice_paid_delivered_10_times_at_once_records_one_payment(ca
 def test_two_racing_checkouts_create_one_customer(catalogue, emulator):
     creator = CreatorFactory(email="double.click@example.com")
 
-    responses = race(2, lambda i: api_client_for(creator).post("/api/v1/billing/checkout", {"plan": "pro"}, format="json"))
+    responses = race(2, lambda i: api_client_for(creator).post(
+        "/api/v1/billing/checkout", {"plan": "pro"}, format="json", HTTP_IDEMPOTENCY_KEY="one-click"  # a double click
+    ))
 
     assert [r.status_code for r in responses] == [200, 200]
     assert responses[0].json()["url"] == responses[1].json()["url"]

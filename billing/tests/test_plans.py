@@ -17,13 +17,25 @@ def test_no_entitlement_means_the_free_plan(catalogue):
 
 
 @pytest.mark.django_db
-def test_past_due_keeps_the_plan_until_the_period_ends(catalogue):
+def test_past_due_keeps_the_plan_until_the_paid_period_ends_not_the_unpaid_one(catalogue):
     user = CreatorFactory()
     now = timezone.now()
-    EntitlementFactory(user=user, plan_id="studio", status=EntitlementStatus.PAST_DUE, current_period_end=now + datetime.timedelta(days=2))
+    EntitlementFactory(user=user, plan_id="studio", status=EntitlementStatus.PAST_DUE,
+                       current_period_end=now + datetime.timedelta(days=30), paid_through=now + datetime.timedelta(days=2))
 
     assert plan_for(user, now=now).code == "studio"
     assert plan_for(user, now=now + datetime.timedelta(days=3)).code == "free"
+
+
+@pytest.mark.django_db
+def test_a_late_renewal_keeps_the_plan_within_the_grace_window(catalogue, settings):
+    settings.BILLING_RENEWAL_GRACE_HOURS = 48
+    user = CreatorFactory()
+    period_end = timezone.now()
+    EntitlementFactory(user=user, plan_id="pro", status=EntitlementStatus.ACTIVE, current_period_end=period_end)
+
+    assert plan_for(user, now=period_end + datetime.timedelta(hours=47, minutes=59)).code == "pro"
+    assert plan_for(user, now=period_end + datetime.timedelta(hours=48)).code == "free"
 
 
 @pytest.mark.django_db

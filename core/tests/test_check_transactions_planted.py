@@ -209,7 +209,10 @@ def test_a_scenario_whose_update_changes_nothing_is_not_proven(plant, catalogue)
     plant(
         "tests.payment_failed_without_entitlement",
         lambda: lambda: billing_checks._in_event_transaction(
-            lambda: stripe_sync.entitlement_mark_past_due(user=creator, subscription_id="sub_check", invoice_id="in_check")
+            lambda: stripe_sync.entitlement_mark_past_due(
+                user=creator, subscription_id="sub_check", invoice={"id": "in_check", "status": "open"},
+                event_created=timezone.now(),
+            )
         ),
     )
 

@@ -32,6 +32,10 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
+# A well-formed event (so it reaches the signature check) with a forged signature.
+FORGED_EVENT = (b'{"id": "evt_1", "object": "event", "type": "invoice.paid", "created": 1700000000, '
+                b'"livemode": false, "data": {"object": {"id": "in_1", "object": "invoice", "customer": "cus_1"}}}')
+
 
 def _free_port():
     with socket.socket() as sock:
@@ -172,7 +176,7 @@ def test_prometheus_scrapes_every_worker_and_a_slow_transaction_fires_its_alert(
     calls += [(f"{base}/api/v1/tasks/{roadmap[day].pk}/complete", b"{}", {**auth, "X-Request-ID": f"req-day-{day}"})
               for day in range(1, 7)]
     calls.append((f"{base}/api/v1/tasks/{roadmap[31].pk}/complete", b"{}", {**auth, "X-Request-ID": "req-refused"}))
-    calls.append((f"{base}/stripe/webhook/{webhook_uuid}/", b'{"id": "evt_1", "type": "invoice.paid"}',
+    calls.append((f"{base}/stripe/webhook/{webhook_uuid}/", FORGED_EVENT,
                   {"Content-Type": "application/json", "Stripe-Signature": "t=1,v1=forged"}))
     statuses = [None] * len(calls)
 

@@ -108,7 +108,8 @@ def test_free_plan_stops_at_day_30(creator, roadmap):
         (EntitlementStatus.TRIALING, 10, True),
         (EntitlementStatus.PAST_DUE, 3, True),  # keeps access until the paid period ends
         (EntitlementStatus.PAST_DUE, -1, False),
-        (EntitlementStatus.ACTIVE, -1, False),  # period over and not renewed
+        (EntitlementStatus.ACTIVE, -1, True),  # period over a day ago: within the renewal grace window
+        (EntitlementStatus.ACTIVE, -3, False),  # period over and not renewed
         (EntitlementStatus.CANCELED, 10, False),
         (EntitlementStatus.UNPAID, 10, False),
     ],
@@ -116,7 +117,9 @@ def test_free_plan_stops_at_day_30(creator, roadmap):
 def test_a_paid_plan_opens_day_31_only_while_it_counts(creator, roadmap, status, period_end_days, allowed):
     now = at(2026, 2, 1, 12)
     end = None if period_end_days is None else now + datetime.timedelta(days=period_end_days)
-    EntitlementFactory(user=creator, plan_id="pro", status=status, current_period_end=end)
+    # past_due: `end` is the last period paid for (from Payments), the unpaid one runs 30 days more
+    unpaid_end = end + datetime.timedelta(days=30) if status == EntitlementStatus.PAST_DUE else end
+    EntitlementFactory(user=creator, plan_id="pro", status=status, current_period_end=unpaid_end, paid_through=end)
 
     if allowed:
         assert task_complete(user=creator, task_id=roadmap[31].pk, now=now).created

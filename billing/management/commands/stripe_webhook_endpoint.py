@@ -54,7 +54,7 @@ class Command(BaseCommand):
             try:
                 data = stripe.WebhookEndpoint.create(
                     url=url, enabled_events=EVENTS, api_version=settings.STRIPE_API_VERSION, api_key=_api_key(),
-                    description="CreatorCompass",
+                    description="CreatorCompass", stripe_version=settings.STRIPE_API_VERSION,  # the events' and the request's
                 )
             except stripe.StripeError as exc:
                 raise CommandError(f"Stripe refused to create the endpoint: {exc}") from exc
