@@ -42,7 +42,9 @@ def test_the_transactions_page_shows_live_figures_after_a_short_load(site, brows
     from djstripe.models import WebhookEndpoint
 
     endpoint = WebhookEndpoint.objects.get()
-    body = json.dumps({"id": "evt_forged", "type": "invoice.paid"}).encode()
+    # Well-formed (so it reaches the signature check and is kept as an invalid delivery), forged.
+    body = json.dumps({"id": "evt_forged", "object": "event", "type": "invoice.paid", "created": 1700000000,
+                       "livemode": False, "data": {"object": {"id": "in_1", "object": "invoice", "customer": "cus_1"}}}).encode()
     statuses.append(_post(f"{base}/stripe/webhook/{endpoint.djstripe_uuid}/", {"Stripe-Signature": "t=1,v1=forged"}, body))
     assert statuses.count(201) == 30 and statuses.count(409) == 3 and statuses[-1] == 400
 
