@@ -1,8 +1,8 @@
 """Read replicas: reads go to a healthy replica, except what must see the primary.
 
-A request (or job, or command) that has written to the primary reads from the primary for the
-rest of its life, and the browser that sent it for REPLICA_PIN_SECONDS more (a signed cookie,
-set by RequestContextMiddleware): a streaming replica replays the primary's WAL a moment
+Only requests read from replicas (jobs and commands read the primary). A request that has
+written to the primary reads from the primary for the rest of its life, and the browser that
+sent it for REPLICA_PIN_SECONDS more (a signed cookie, set by RequestContextMiddleware): a streaming replica replays the primary's WAL a moment
 later, so without the pin the redirect after a signup or the reload after a completion could
 read a replica that has not seen it yet. Reads inside a transaction go to the primary too (they
 may lock, and must see the transaction's own writes).
@@ -24,7 +24,11 @@ from core import metrics
 
 logger = logging.getLogger(__name__)
 
-_pinned = contextvars.ContextVar("pinned_to_primary", default=False)
+# Outside a request (email jobs, commands, the shell) everything reads the primary: a job is
+# enqueued in the transaction that wrote what it reads, so a replica that has not replayed that
+# transaction yet would show it a world without it (and django-tasks-db claims its jobs with
+# SELECT ... FOR UPDATE on the alias a read would choose). RequestContextMiddleware unpins.
+_pinned = contextvars.ContextVar("pinned_to_primary", default=True)
 _wrote = contextvars.ContextVar("wrote_to_primary", default=False)
 
 # alias -> (monotonic time of the check, reason it is unusable or None)

@@ -57,3 +57,16 @@ def test_a_request_reads_the_replica_and_after_a_write_the_primary(replicas, roa
 def test_without_replicas_everything_uses_the_primary(settings):
     settings.DATABASE_REPLICAS = []
     assert db_router.ReplicaRouter().db_for_read(User) == "default"
+
+
+def test_jobs_and_commands_read_the_primary(settings):
+    """Outside a request nothing is unpinned: an email job reads what the transaction that
+    enqueued it wrote, and db_worker claims its jobs (SELECT ... FOR UPDATE inside a transaction
+    on the alias a read of the queue chooses) on the primary. With replicas read here (planted),
+    the scaled-out fault run's workers failed every claim ("select_for_update cannot be used
+    outside of a transaction") and a lagging replica would make a job skip its email."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.DATABASE_REPLICAS = ["replica_1"]
+    assert db_router.ReplicaRouter().db_for_read(User) == "default"
+    assert DBTaskResult.objects.ready().db == "default"
