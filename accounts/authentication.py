@@ -3,9 +3,12 @@
 import datetime
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
+
+from core import db_router
 
 
 def token_expired(token):
@@ -31,10 +34,17 @@ class CreatorTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         model = self.get_model()
+        tokens = model.objects.select_related(*self.related)
         try:
-            token = model.objects.select_related(*self.related).get(key=key)
+            token = tokens.get(key=key)
         except model.DoesNotExist:
-            return super().authenticate_credentials(key)  # raises the usual AuthenticationFailed
+            # A token made a moment ago (signup, login) may not be on a lagging replica yet: ask
+            # the primary, and if it is there, read this creator's request from the primary.
+            try:
+                token = tokens.using(DEFAULT_DB_ALIAS).get(key=key)
+            except model.DoesNotExist:
+                return super().authenticate_credentials(key)  # raises the usual AuthenticationFailed
+            db_router.pin_to_primary()
         if not token.user.is_active:
             return super().authenticate_credentials(key)
         if token_expired(token):

@@ -55,6 +55,11 @@ def reset(tokens):
     _wrote.reset(wrote_token)
 
 
+def pin_to_primary():
+    """Read the primary for the rest of this context (it saw a row the replica has not)."""
+    _pinned.set(True)
+
+
 def wrote():
     """Whether this context has written to the primary since it started."""
     return _wrote.get()

@@ -190,3 +190,31 @@ def test_a_replica_that_is_down_is_skipped_and_requests_still_answer(replica, ro
         assert sum("replica_1 is unavailable" in record.getMessage() for record in caplog.records) == 1
     finally:
         replica.restart()
+
+
+def _api_signup_then_me(client_factory):
+    """Sign up through the API, then read /me with the new token from a client without the
+    signup's cookies (a cookieless API client)."""
+    response = client_factory().post("/api/v1/auth/signup", {"email": "api.new@example.com", "password": "a-long-password-2026",
+                                                             "platform": "youtube"}, format="json")
+    assert response.status_code == 201
+    return client_factory().get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+
+
+def test_a_token_made_a_moment_ago_works_while_the_replica_lags(replica, roadmap):
+    from rest_framework.test import APIClient
+
+    replica.pause_replay()
+    me = _api_signup_then_me(APIClient)
+    assert me.status_code == 200 and me.json()["email"] == "api.new@example.com"
+
+
+def test_the_token_check_fails_without_the_primary_fallback(replica, roadmap, monkeypatch):
+    """Planted: the token looked up on the replica only (the scaled-out fault run's 401s)."""
+    from rest_framework.test import APIClient
+
+    from accounts import authentication
+
+    monkeypatch.setattr(authentication, "DEFAULT_DB_ALIAS", "replica_1")
+    replica.pause_replay()
+    assert _api_signup_then_me(APIClient).status_code == 401
