@@ -83,12 +83,16 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--creators", type=int, default=150)
+    parser.add_argument("--server-socket-dir", default="/var/run/postgresql",
+                        help="PgBouncer reaches PostgreSQL through this Unix socket directory, as on the "
+                             "database's host ('' for TCP to 127.0.0.1)")
     args = parser.parse_args()
     database_url = prepare(DEFAULT_URL)
     name = database_url.rsplit("/", 1)[1]
     workdir = Path(tempfile.mkdtemp(prefix="cc-bench-pool-"))
     pool = PgBouncer(tempfile.mkdtemp(prefix="cc-pgbouncer-"), database_url.rsplit("/", 1)[0],
-                     pool_size=args.pool_size, max_clients=args.clients + 100).start()
+                     pool_size=args.pool_size, max_clients=args.clients + 100,
+                     server_socket_dir=args.server_socket_dir or None).start()
     from django.db import connections
 
     connections.close_all()  # this process's own connection would count as a backend

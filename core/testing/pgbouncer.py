@@ -38,7 +38,11 @@ def _as_postgres(*command):
 
 
 class PgBouncer:
-    def __init__(self, directory, upstream="postgres://postgres@127.0.0.1:5432", pool_size=20, max_clients=2000):
+    def __init__(self, directory, upstream="postgres://postgres@127.0.0.1:5432", pool_size=20, max_clients=2000,
+                 server_socket_dir=None):
+        """`server_socket_dir`: reach PostgreSQL through its Unix socket in that directory (a
+        pooler on the database's host) instead of TCP to the upstream's host."""
+        self.server_socket_dir = server_socket_dir
         self.directory = Path(directory)
         self.upstream = urlsplit(upstream)
         self.pool_size = pool_size
@@ -61,13 +65,14 @@ class PgBouncer:
         (self.directory / "userlist.txt").write_text(f'"{self.upstream.username}" ""\n')
         config = (
             TEMPLATE.read_text()
-            .replace("host=127.0.0.1 port=5432", f"host={self.upstream.hostname} port={self.upstream.port or 5432}")
             .replace("listen_port = 6432", f"listen_port = {self.port}")
             .replace("default_pool_size = 20", f"default_pool_size = {self.pool_size}")
             .replace("max_client_conn = 2000", f"max_client_conn = {self.max_clients}")
             .replace("/etc/pgbouncer/userlist.txt", str(self.directory / "userlist.txt"))
             .replace("/var/run/postgresql", str(self.directory))  # the socket and the pidfile
             .replace("/var/log/postgresql/pgbouncer.log", str(self.directory / "pgbouncer.log"))
+            .replace("host=127.0.0.1 port=5432",
+                     f"host={self.server_socket_dir or self.upstream.hostname} port={self.upstream.port or 5432}")
         )
         self.config.write_text(config_edit(config) if config_edit else config)
         if os.geteuid() == 0:
