@@ -14,11 +14,12 @@ from djstripe.models import WebhookEndpoint, WebhookEventTrigger
 from djstripe.views import ProcessWebhookView
 
 from accounts.decorators import creator_required
-from billing import checkout, selectors, webhook_intake
+from billing import checkout, forms, selectors, webhook_intake
 from core.errors import DomainError
 from core.metrics import WEBHOOK_EVENTS
 
 logger = logging.getLogger("creatorcompass.billing")
+_UNKNOWN_CHOICE = "That choice is not one we offer. Pick a plan on this page."
 
 
 def pricing(request):
@@ -30,7 +31,8 @@ def pricing(request):
 @creator_required
 def billing(request):
     overview = selectors.billing_overview(user=request.user)
-    if request.GET.get("checkout") == "success":
+    query = forms.cleaned(forms.BillingPageForm(request.GET)) or {}
+    if query.get("checkout") == "success":
         # Stripe's confirmation (the webhook) usually lands before the creator is back here.
         if overview["plan"].is_paid:
             messages.success(request, f"Thank you! You are on {overview['plan'].name}: all 90 days of your roadmap are open.")
@@ -50,11 +52,15 @@ def _stripe_redirect(request, start):
 @login_required
 @require_POST
 def checkout_start(request):
+    data = forms.cleaned(forms.CheckoutForm(request.POST))
+    if data is None:
+        messages.error(request, _UNKNOWN_CHOICE)
+        return redirect("billing")
     return _stripe_redirect(
         request,
         lambda: checkout.checkout_start(
-            user=request.user, plan_code=request.POST.get("plan"), interval=request.POST.get("interval", "month"),
-            idempotency_key=request.POST.get("intent_key"),
+            user=request.user, plan_code=data["plan"], interval=data["interval"] or "month",
+            idempotency_key=data["intent_key"] or None,
         ),
     )
 
@@ -66,8 +72,12 @@ def portal(request):
 
 
 def _set_cancel(request, cancel, done):
+    data = forms.cleaned(forms.IntentForm(request.POST))
+    if data is None:
+        messages.error(request, _UNKNOWN_CHOICE)
+        return redirect("billing")
     try:
-        checkout.subscription_set_cancel_at_period_end(user=request.user, cancel=cancel, intent_key=request.POST.get("intent_key"))
+        checkout.subscription_set_cancel_at_period_end(user=request.user, cancel=cancel, intent_key=data["intent_key"] or None)
         messages.success(request, done)
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -80,12 +80,12 @@ def test_seed_demo_refuses_without_debug_unless_forced(settings, catalogue):
 
 
 def test_no_page_reads_request_post_or_get_by_hand():
-    """Every field a page reads goes through a Django form (billing's pages are not ours; the
-    test-only views under core/testing are not pages)."""
+    """Every field a page reads goes through a Django form (the test-only views under
+    core/testing are not pages)."""
     by_hand = re.compile(r"request\.(POST|GET)(\.get\(|\.getlist\(|\[)")
     offenders = [
         f"{path.relative_to(ROOT)}:{number}"
-        for app in ("accounts", "tasks", "milestones", "core", "usage")
+        for app in ("accounts", "tasks", "milestones", "core", "usage", "billing")
         for path in (ROOT / app).rglob("*.py") if "tests" not in path.parts and "testing" not in path.parts
         for number, line in enumerate(path.read_text().splitlines(), 1) if by_hand.search(line)
     ]

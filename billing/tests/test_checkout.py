@@ -158,3 +158,20 @@ def test_cancel_resume_cancel_within_a_minute_are_three_intents_and_a_double_cli
     assert len(modifies) == 4 and len({call["idempotency_key"] for call in modifies}) == 3
     assert emulator.get(sub["id"])["cancel_at_period_end"] is True
     assert Entitlement.objects.get(user=creator).cancel_at_period_end is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["plan", "interval", "intent_key"])
+def test_the_checkout_form_refuses_a_value_no_page_renders_and_calls_nothing(field, monkeypatch, catalogue):
+    """The billing pages read their fields through forms (billing/forms.py): an overlong value is
+    a message on the billing page, and Stripe is never asked."""
+    from django.test import Client
+
+    from accounts.tests.factories import CreatorFactory
+    from billing import checkout
+
+    monkeypatch.setattr(checkout, "checkout_start", lambda **kwargs: pytest.fail("Stripe was asked"))
+    browser = Client()
+    browser.force_login(CreatorFactory())
+    response = browser.post("/billing/checkout/", {"plan": "pro", "interval": "month", field: "x" * 100}, follow=True)
+    assert response.redirect_chain[0][0] == "/billing/" and "not one we offer" in response.content.decode()

@@ -20,21 +20,10 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from core.testing.replica import as_postgres, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy/pgbouncer/pgbouncer.ini"
-
-
-def _free_port():
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _as_postgres(*command):
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return subprocess.run([*prefix, *command], check=True, capture_output=True, text=True, timeout=60)
 
 
 class PgBouncer:
@@ -61,7 +50,7 @@ class PgBouncer:
         if not shutil.which("pgbouncer"):
             raise FileNotFoundError("pgbouncer is not installed (Debian's pgbouncer package)")
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        self.port = free_port()
         (self.directory / "userlist.txt").write_text(f'"{self.upstream.username}" ""\n')
         config = (
             TEMPLATE.read_text()
@@ -81,7 +70,7 @@ class PgBouncer:
                 shutil.chown(path, "postgres", "postgres")
         # Each client is a file descriptor; runuser starts with the login default of 1024.
         descriptors = self.max_clients + 2 * self.pool_size + 100
-        _as_postgres("sh", "-c", f'ulimit -n {descriptors} && exec pgbouncer -d "$0"', str(self.config))
+        as_postgres("sh", "-c", f'ulimit -n {descriptors} && exec pgbouncer -d "$0"', str(self.config))
         deadline = time.monotonic() + 15
         while True:
             try:

@@ -25,14 +25,14 @@ class ReplicaUnavailable(Exception):
     """This machine cannot run a streaming replica (the reason is the message)."""
 
 
-def _free_port():
+def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def _as_postgres(*command):
-    """Run a PostgreSQL server binary as the `postgres` user (the server refuses root)."""
+def as_postgres(*command):
+    """Run a PostgreSQL binary (server, pgbouncer) as the `postgres` user: they refuse root."""
     prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     return subprocess.run([*prefix, *command], check=True, capture_output=True, text=True, timeout=120)
 
@@ -73,11 +73,11 @@ class StreamingReplica:
         if not shutil.which("runuser") and os.geteuid() == 0:
             raise ReplicaUnavailable("runuser is missing")
         self._allow_replication()
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = tempfile.mkdtemp(prefix="cc-replica-")
         shutil.chown(self.directory, "postgres", "postgres")
         os.chmod(self.directory, 0o700)
-        _as_postgres(
+        as_postgres(
             self._binary("pg_basebackup"), "-D", self.directory, "-R", "-X", "stream", "--checkpoint=fast",
             "-h", str(self.primary["HOST"]), "-p", str(self.primary["PORT"]), "-U", self.primary["USER"],
         )
@@ -100,7 +100,7 @@ class StreamingReplica:
             arguments += ["-l", f"{self.directory}/server.log"]
         else:
             arguments += ["-m", "fast"]
-        _as_postgres(self._binary("pg_ctl"), action, *arguments)
+        as_postgres(self._binary("pg_ctl"), action, *arguments)
 
     def stop(self):
         self._server("stop")
