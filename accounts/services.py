@@ -293,7 +293,7 @@ class StreakStep(enum.Enum):
 
 def streak_step(*, last_active_on, local_date):
     """How a completion on `local_date` moves a streak last active on `last_active_on`. Pure: the
-    hot path (stats_record_completion) and the replay of completions (tasks.replay) share it."""
+    hot path (stats_record_completion) and the replay of completions (ops.replay) share it."""
     # A last-active date after today happens when the creator moves west across time zones:
     # treat it as the same day rather than break the streak.
     if last_active_on is not None and local_date <= last_active_on:

@@ -2,7 +2,7 @@
 response and the roadmap, the dashboard, the streak calendar, the public pages) gets it from.
 
 CreatorStats stores the run of consecutive local days that ends on `last_active_on` (what the
-completions add up to: the audit and `--fix` compare and repair exactly that, tasks.replay).
+completions add up to: the audit and `--fix` compare and repair exactly that, ops.replay).
 Whether the run is still going depends on the day it is read: it is if the creator completed a
 task today or yesterday in their own time zone, else the current streak is 0. So it is derived on
 read from `last_active_on` and the creator's local today, never written back: reading changes

@@ -79,7 +79,7 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
-    from tasks import audit
+    from ops import audit
 
     call_command("migrate", verbosity=0)
     call_command("load_content", verbosity=0)

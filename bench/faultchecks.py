@@ -64,7 +64,7 @@ def check(*, scenarios, email_log, recorder, load_seconds, workers):
     from accounts.models import User
     from billing.models import Entitlement, Payment
     from core.models import JobRetry, SentEmail
-    from tasks.audit import CHECKS
+    from ops.audit import CHECKS
     from tasks.models import ContentIdea
     from usage.models import Feature, UsageCounter
 

@@ -1,4 +1,4 @@
-"""Benchmark: the repair property (tasks/tests/test_repair_property.py) with a longer budget
+"""Benchmark: the repair property (ops/tests/test_repair_property.py) with a longer budget
 of new random examples than CI's fixed, derandomized 40.
 
     .venv/bin/python bench/repair_fuzz.py [--examples 2000]
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST = "tasks/tests/test_repair_property.py::test_fix_restores_exactly_the_replay_after_any_drift"
+TEST = "ops/tests/test_repair_property.py::test_fix_restores_exactly_the_replay_after_any_drift"
 
 
 def main():

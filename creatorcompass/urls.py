@@ -8,7 +8,7 @@ from core import views as core_views
 from core.api import api_not_found
 from core.metrics import metrics_view
 from core.throttle import throttle_posts
-from tasks import ops_views
+from ops import views as ops_views
 
 api_v1 = [
     path("", include("accounts.api_urls")),

@@ -39,7 +39,7 @@ def milestone_crossed(milestone, *, before, after, phases_completed):
 def milestones_crossed(milestones, *, platform, before, after, phases_completed):
     """The milestones, of `milestones` (active or retired), that a completion of a task on
     `platform` crossed: those for every platform ('') or for that one (milestone_crossed). Pure:
-    the hot path (milestones_unlock) and the replay of completions (tasks.replay) share it."""
+    the hot path (milestones_unlock) and the replay of completions (ops.replay) share it."""
     return [
         milestone
         for milestone in milestones

@@ -124,7 +124,7 @@ def week_advance(*, weeks, done, week):
     (phase, week) of the task just completed, return (the first week with an open task if the
     enrollment moves there, i.e. it comes after that task's week, else None; whether that task's
     phase has no open task left). Pure: the hot path (_advance) and the replay of completions
-    (tasks.replay) share it."""
+    (ops.replay) share it."""
     open_weeks = [key for key, task_ids in weeks.items() if not task_ids <= done]
     move_to = open_weeks[0] if open_weeks and open_weeks[0] > week else None
     return move_to, all(phase != week[0] for phase, _ in open_weeks)

@@ -1,13 +1,9 @@
 """How `manage.py check_transactions` exercises tasks' durable services (the metered ones too)."""
 
-from django.utils import timezone
-
 from accounts.transaction_checks import check_creator
 from billing.services import entitlement_grant
 from core.transaction_checks import scenario
-from milestones.models import Milestone
 from tasks import enrollments, exports, ideas, services
-from tasks.content_load import content_load
 from tasks.models import RoadmapTask
 
 
@@ -24,11 +20,6 @@ def first_task(platform="youtube"):
 def complete():
     creator, task = check_creator(), first_task()  # a first completion: stats, week, milestones
     return lambda: services.task_complete(user=creator, task_id=task.pk, quality=5)
-
-
-@scenario("tasks.content_load")
-def load():
-    return content_load
 
 
 @scenario("tasks.idea_create")
@@ -71,25 +62,3 @@ def export():
     creator = check_creator()
     first_task()
     return lambda: exports.roadmap_export(user=creator, fmt="csv")
-
-
-@scenario("tasks.creator_repair")
-def repair():
-    from accounts.models import CreatorStats, Enrollment
-    from milestones.models import Celebration, MilestoneAchievement
-    from tasks.repair import creator_repair
-
-    # A first completion, then drift of everything derived from it, so that the repair writes
-    # each kind of row: the stats, an unearned achievement deleted with its celebration, the
-    # earned one granted again with a celebration, the enrollment moved back.
-    creator = check_creator()
-    services.task_complete(user=creator, task_id=first_task().pk)
-    CreatorStats.objects.filter(user=creator).update(points=0, tasks_completed=0, current_streak=0, longest_streak=0)
-    Enrollment.objects.filter(user=creator).update(current_phase=3, current_week=4)
-    earned = MilestoneAchievement.objects.filter(user=creator)
-    unearned = Milestone.objects.exclude(pk__in=earned.values("milestone_id")).order_by("-threshold").first()
-    earned.delete()
-    if unearned is not None:
-        achievement = MilestoneAchievement.objects.create(user=creator, milestone=unearned, achieved_at=timezone.now())
-        Celebration.objects.create(user=creator, achievement=achievement)
-    return lambda: creator_repair(user_id=creator.pk)

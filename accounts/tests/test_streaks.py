@@ -18,8 +18,8 @@ from accounts.tests.factories import CreatorFactory
 from core.testing.api import api_client_for
 from milestones.models import MilestoneAchievement
 from milestones.services import achievement_share
-from tasks import audit
-from tasks.repair import creator_repair
+from ops import audit
+from ops.repair import creator_repair
 from tasks.services import task_complete
 
 UTC = datetime.timezone.utc

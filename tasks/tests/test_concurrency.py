@@ -15,7 +15,7 @@ from core.testing.concurrency import race
 from milestones.models import Celebration, MilestoneAchievement
 from milestones.services import celebration_seen
 from tasks.models import TaskCompletion
-from tasks.repair import creator_repair
+from ops.repair import creator_repair
 from tasks.services import task_complete
 
 

@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.services import profile_update
 from core.errors import LimitReached
 from core.testing.concurrency import race
-from tasks import audit
+from ops import audit
 from usage.models import Feature, UsageCounter
 from usage.services import usage_consume
 from usage.tests.factories import UsageCounterFactory, creator_on, used_of

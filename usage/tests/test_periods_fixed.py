@@ -8,7 +8,7 @@ import pytest
 
 from accounts.services import profile_update
 from core.errors import LimitReached
-from tasks import audit
+from ops import audit
 from usage import catalog
 from usage.models import Feature, UsageCounter
 from usage.services import usage_consume

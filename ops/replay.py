@@ -2,7 +2,7 @@
 enrollment's phase and week) that the hot path, tasks.services.task_complete, would have
 written for them, computed in memory with the rules it applies itself (stats_after,
 milestones_crossed, week_advance), so the two cannot drift apart. audit_integrity --fix makes
-the stored state equal to it; the audit's SQL (tasks.audit_sql) derives the same from the tables.
+the stored state equal to it; the audit's SQL (ops.audit_sql) derives the same from the tables.
 
 The stats' current streak is the run ending on the last active date, as the hot path stores it;
 the streak a creator reads on a later day (0 after a missed day) is derived from it on read by

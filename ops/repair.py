@@ -1,5 +1,5 @@
 """audit_integrity --fix: make a creator's derived state equal to a clean replay of their
-completions (tasks.replay), never to anything derived from other columns that may have
+completions (ops.replay), never to anything derived from other columns that may have
 drifted too."""
 
 from accounts import services as account_services
@@ -9,7 +9,7 @@ from core.transactions import durable_service
 from milestones import services as milestone_services
 from milestones.selectors import milestones_by_id
 from tasks.models import TaskCompletion
-from tasks.replay import creator_replay
+from ops.replay import creator_replay
 from tasks.selectors import roadmap_catalogue
 
 # The breaches a creator's replay repairs; the others (counters, entitlements, payments) need a person.
@@ -36,7 +36,7 @@ def replay_of(*, user_id):
     )
 
 
-@durable_service("tasks.creator_repair")
+@durable_service("ops.creator_repair")
 def creator_repair(*, user_id):
     """Make the creator's derived state what a clean replay of their completions says: every
     stats column, the achievements (missing ones given with a celebration, unearned ones

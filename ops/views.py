@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import redirect, render
 
-from tasks import audit, repair
+from ops import audit, repair
 
 
 @staff_member_required

@@ -1,13 +1,13 @@
-"""The replay of completions (tasks.replay) in set-based SQL, for every creator at once: common
+"""The replay of completions (ops.replay) in set-based SQL, for every creator at once: common
 table expressions the audit's checks are built from (PostgreSQL, and SQLite ≥ 3.35: window
-functions, MATERIALIZED). Each mirrors one rule of the hot path; the property test (tasks/tests/
+functions, MATERIALIZED). Each mirrors one rule of the hot path; the property test (ops/tests/
 test_repair_property.py) holds them equal to the replay on random histories.
 """
 
 from django.db import connection
 
 from milestones.models import MilestoneKind
-from tasks.replay import START
+from ops.replay import START
 
 
 def _next_day(date_sql):

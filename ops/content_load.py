@@ -43,7 +43,7 @@ def roadmap_rows(platform, data):
     return rows
 
 
-@durable_service("tasks.content_load")
+@durable_service("ops.content_load")
 def content_load(*, base_dir=None):
     """Load or update plans, milestones and every platform's roadmap in one transaction.
     Idempotent: a second run writes nothing. Never deletes a task someone completed or a

@@ -10,7 +10,7 @@ from billing.services import entitlement_grant
 from billing.tests.factories import EntitlementFactory
 from core.catalog import catalogue_changed
 from milestones.models import Celebration, Milestone, MilestoneAchievement
-from tasks import audit, repair
+from ops import audit, repair
 from tasks.enrollments import platform_enroll, platform_leave
 from tasks.models import RoadmapTask
 from tasks.services import task_complete

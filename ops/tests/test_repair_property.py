@@ -29,10 +29,10 @@ from milestones.models import (
     MilestoneKind,
 )
 from milestones.tests.factories import MilestoneFactory
-from tasks import audit, repair
+from ops import audit, repair
 from tasks.enrollments import platform_enroll, platform_leave
-from tasks.repair import creator_repair
-from tasks.replay import START
+from ops.repair import creator_repair
+from ops.replay import START
 from tasks.services import task_complete
 from tasks.tests.factories import roadmap_build
 

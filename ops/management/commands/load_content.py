@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
-from tasks.content_load import content_load
+from ops.content_load import content_load
 
 
 class Command(BaseCommand):

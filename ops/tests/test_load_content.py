@@ -10,7 +10,7 @@ from accounts.tests.factories import CreatorFactory
 from billing.models import Plan
 from core.faults import count_writes
 from milestones.models import Milestone
-from tasks.content_load import content_load
+from ops.content_load import content_load
 from tasks.models import RoadmapTask, TaskCompletion
 
 PREFIX = {"youtube": "yt", "tiktok": "tt", "twitch": "tw"}

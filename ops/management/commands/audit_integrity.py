@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tasks import audit, repair
+from ops import audit, repair
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ usage → billing → accounts).
 
 Each check is one query over the whole database (no per-creator loop), so 100k creators take
 seconds. What is derived from the completions (stats, achievements, enrollment weeks) is
-checked against the replay of the completions in SQL (tasks.audit_sql), never against other
-derived columns that may have drifted too. `--fix` (tasks.repair) re-derives it creator by creator.
+checked against the replay of the completions in SQL (ops.audit_sql), never against other
+derived columns that may have drifted too. `--fix` (ops.repair) re-derives it creator by creator.
 """
 
 import dataclasses
@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.services import StatsTally
 from billing.plan_rules import MANAGEABLE_STATUSES, plan_code_sql
-from tasks import audit_sql
-from tasks.replay import START
+from ops import audit_sql
+from ops.replay import START
 from usage.catalog import FEATURES
 
 STATS_COLUMNS = [field.name for field in dataclasses.fields(StatsTally)]

@@ -1,0 +1,86 @@
+"""The floors of DESIGN.md §2, read from the source: no import runs back up, and no two apps
+import each other. Test support (`tests/`, `testing/` packages) assembles the product from above
+(a test server serves the project's URLs) and is not part of a floor."""
+
+import ast
+import pathlib
+
+import pytest
+from django.conf import settings
+
+# What each app may import, besides itself: the floors below it (DESIGN.md §2).
+MAY_IMPORT = {
+    "core": set(),
+    "accounts": {"core"},
+    "billing": {"accounts", "core"},
+    "usage": {"billing", "accounts", "core"},
+    "milestones": {"accounts", "core"},
+    "tasks": {"milestones", "usage", "billing", "accounts", "core"},
+    "ops": {"tasks", "milestones", "usage", "billing", "accounts", "core"},
+    "creatorcompass": {"ops", "tasks", "milestones", "usage", "billing", "accounts", "core"},
+}
+EXEMPT_PACKAGES = {"tests", "testing"}
+
+
+def imported_apps(source):
+    """The project apps a module's source imports (at any depth: imports inside functions too)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found.update(name.split(".")[0] for name in names if name.split(".")[0] in MAY_IMPORT)
+    return found
+
+
+def upward_imports(modules):
+    """(module path, app, imported app) for each import of `modules` ((app, path, source)) that
+    runs back up or sideways out of the app's floors."""
+    return [
+        (path, app, target)
+        for app, path, source in modules
+        for target in sorted(imported_apps(source) - {app})
+        if target not in MAY_IMPORT[app]
+    ]
+
+
+def product_modules():
+    root = pathlib.Path(settings.BASE_DIR)
+    for app in MAY_IMPORT:
+        for path in sorted((root / app).rglob("*.py")):
+            if not EXEMPT_PACKAGES & set(path.relative_to(root).parts):
+                yield app, str(path.relative_to(root)), path.read_text()
+
+
+def test_every_app_is_on_a_floor_and_the_floors_form_no_circle():
+    apps = {name.split(".")[0] for name in settings.INSTALLED_APPS} | {"creatorcompass"}
+    assert set(MAY_IMPORT) <= apps | {"creatorcompass"}
+    project_apps = {p.name for p in pathlib.Path(settings.BASE_DIR).iterdir() if (p / "apps.py").exists()}
+    assert project_apps <= set(MAY_IMPORT), f"an app with no floor: {project_apps - set(MAY_IMPORT)}"
+    for app, allowed in MAY_IMPORT.items():
+        for lower in allowed:
+            assert app not in MAY_IMPORT[lower], f"{app} and {lower} may import each other"
+
+
+def test_no_import_runs_back_up():
+    modules = list(product_modules())
+    assert len(modules) > 100  # the walk found the project
+    assert upward_imports(modules) == []
+
+
+@pytest.mark.parametrize(
+    ("app", "source", "target"),
+    [
+        # The import this test was written to remove (milestones' checks completing a task).
+        ("milestones", "from tasks.services import task_complete\n", "tasks"),
+        ("accounts", "def f():\n    from billing.selectors import plan_for\n", "billing"),
+        ("billing", "import usage.services\n", "usage"),
+        ("core", "from accounts import models\n", "accounts"),
+        ("tasks", "from ops import audit\n", "ops"),
+    ],
+)
+def test_a_planted_upward_import_is_found(app, source, target):
+    assert upward_imports([(app, f"{app}/planted.py", source)]) == [(f"{app}/planted.py", app, target)]

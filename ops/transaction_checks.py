@@ -1,0 +1,35 @@
+"""How `manage.py check_transactions` exercises ops' durable services."""
+
+from django.utils import timezone
+
+from accounts.models import CreatorStats, Enrollment
+from accounts.transaction_checks import check_creator
+from core.transaction_checks import scenario
+from milestones.models import Celebration, Milestone, MilestoneAchievement
+from ops.content_load import content_load
+from ops.repair import creator_repair
+from tasks.services import task_complete
+from tasks.transaction_checks import first_task
+
+
+@scenario("ops.content_load")
+def load():
+    return content_load
+
+
+@scenario("ops.creator_repair")
+def repair():
+    # A first completion, then drift of everything derived from it, so that the repair writes
+    # each kind of row: the stats, an unearned achievement deleted with its celebration, the
+    # earned one granted again with a celebration, the enrollment moved back.
+    creator = check_creator()
+    task_complete(user=creator, task_id=first_task().pk)
+    CreatorStats.objects.filter(user=creator).update(points=0, tasks_completed=0, current_streak=0, longest_streak=0)
+    Enrollment.objects.filter(user=creator).update(current_phase=3, current_week=4)
+    earned = MilestoneAchievement.objects.filter(user=creator)
+    unearned = Milestone.objects.exclude(pk__in=earned.values("milestone_id")).order_by("-threshold").first()
+    earned.delete()
+    if unearned is not None:
+        achievement = MilestoneAchievement.objects.create(user=creator, milestone=unearned, achieved_at=timezone.now())
+        Celebration.objects.create(user=creator, achievement=achievement)
+    return lambda: creator_repair(user_id=creator.pk)
