@@ -8,8 +8,8 @@ from core.catalog import catalogue_version
 from core.transactions import durable_service
 from milestones import services as milestone_services
 from milestones.selectors import milestones_by_id
-from tasks.models import TaskCompletion
 from ops.replay import creator_replay
+from tasks.models import TaskCompletion
 from tasks.selectors import roadmap_catalogue
 
 # The breaches a creator's replay repairs; the others (counters, entitlements, payments) need a person.

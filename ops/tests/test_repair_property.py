@@ -30,9 +30,9 @@ from milestones.models import (
 )
 from milestones.tests.factories import MilestoneFactory
 from ops import audit, repair
-from tasks.enrollments import platform_enroll, platform_leave
 from ops.repair import creator_repair
 from ops.replay import START
+from tasks.enrollments import platform_enroll, platform_leave
 from tasks.services import task_complete
 from tasks.tests.factories import roadmap_build
 

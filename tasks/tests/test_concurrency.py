@@ -14,8 +14,8 @@ from accounts.tests.factories import CreatorFactory
 from core.testing.concurrency import race
 from milestones.models import Celebration, MilestoneAchievement
 from milestones.services import celebration_seen
-from tasks.models import TaskCompletion
 from ops.repair import creator_repair
+from tasks.models import TaskCompletion
 from tasks.services import task_complete
 
 
