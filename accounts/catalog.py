@@ -56,3 +56,9 @@ def niche_choices(platform):
 
 def is_valid_niche(platform, niche):
     return niche in NICHES.get(platform, {})
+
+
+def check_platform(platform, errors):
+    """Name `platform` in `errors` (a field -> messages dict) unless it is one we have roadmaps for."""
+    if platform not in Platform.values:
+        errors["platform"] = [f"Choose one of: {', '.join(Platform.values)}."]

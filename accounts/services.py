@@ -12,7 +12,6 @@ from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError
 from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone as dj_timezone
@@ -20,7 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts import jobs
 from accounts.authentication import token_expired
-from accounts.catalog import Platform, is_valid_niche
+from accounts.catalog import Platform, check_platform, is_valid_niche
 from accounts.locks import stats_qs_select_for_update
 from accounts.models import (
     EMAIL_UNIQUE_CONSTRAINT,
@@ -42,11 +41,6 @@ DISPLAY_NAME_MAX = CreatorProfile._meta.get_field("display_name").max_length
 class SignupResult:
     user: User
     api_token: str | None
-
-
-def _check_platform(platform, errors):
-    if platform not in Platform.values:
-        errors["platform"] = [f"Choose one of: {', '.join(Platform.values)}."]
 
 
 def _check_niche(platform, niche, errors):
@@ -85,28 +79,10 @@ def _check_display_name(display_name, errors):
         errors["display_name"] = [problem]
 
 
-def _raise_if(errors):
-    if errors:
-        raise InvalidInput(fields=errors)
-
-
-def user_signup(
-    *,
-    email,
-    password,
-    platform,
-    niche="",
-    timezone="UTC",
-    display_name="",
-    issue_api_token=False,
-):
-    """Create a creator: User + CreatorProfile + CreatorStats + the first Enrollment, all or
-    nothing, then email the verification link after commit.
-
-    Validation and the (deliberately slow) password hash run before the transaction opens,
-    so the transaction holds its locks only for the inserts.
-    Raises InvalidInput (400) naming each bad field, EmailTaken (409) for a known email.
-    """
+def signup_input(*, email, password, platform, niche, timezone, display_name, issue_api_token):
+    """user_signup's checks, before its transaction: each bad field named (InvalidInput); the
+    email normalised, the display name defaulted, and the password hashed (deliberately slow:
+    outside the transaction, so that it holds its locks only for the inserts)."""
     email = User.objects.normalize_email((email or "").strip())
     display_name = (display_name or "").strip() or email.split("@")[0][:DISPLAY_NAME_MAX]
     errors = {}
@@ -118,38 +94,39 @@ def user_signup(
         password_validation.validate_password(password or "", user=User(email=email))
     except ValidationError as exc:
         errors["password"] = list(exc.messages)
-    _check_platform(platform, errors)
+    check_platform(platform, errors)
     _check_niche(platform, niche, errors)
     _check_timezone(timezone, errors)
     _check_display_name(display_name, errors)
-    _raise_if(errors)
-    try:
-        return _signup_write(
-            email=email,
-            password_hash=make_password(password),
-            platform=platform,
-            niche=niche,
-            tz=timezone,
-            display_name=display_name,
-            issue_api_token=issue_api_token,
-        )
-    except IntegrityError as exc:
-        if EMAIL_UNIQUE_CONSTRAINT not in str(exc):
-            raise
-        raise EmailTaken(fields={"email": [EmailTaken.message]}) from exc
+    InvalidInput.raise_if_any(errors)
+    return {
+        "email": email, "password": make_password(password), "platform": platform, "niche": niche,
+        "timezone": timezone, "display_name": display_name, "issue_api_token": issue_api_token,
+    }
 
 
-@durable_service("accounts.user_signup")
-def _signup_write(*, email, password_hash, platform, niche, tz, display_name, issue_api_token):
-    user = User.objects.create(email=email, password=password_hash)
+def email_taken(exc, *, email, **_):
+    """A signup that lost the race for its email to another one: EmailTaken (409)."""
+    if EMAIL_UNIQUE_CONSTRAINT not in str(exc):
+        raise exc
+    raise EmailTaken(fields={"email": [EmailTaken.message]}) from exc
+
+
+@durable_service("accounts.user_signup", validate=signup_input, integrity_error=email_taken)
+def user_signup(*, email, password, platform, niche="", timezone="UTC", display_name="", issue_api_token=False):
+    """Create a creator: User + CreatorProfile + CreatorStats + the first Enrollment, all or
+    nothing, then email the verification link after commit. `password` reaches this body hashed
+    (signup_input). Raises InvalidInput (400) naming each bad field, EmailTaken (409) for a
+    known email."""
+    user = User.objects.create(email=email, password=password)
     CreatorProfile.objects.create(
-        user=user, platform=platform, niche=niche, timezone=tz, display_name=display_name
+        user=user, platform=platform, niche=niche, timezone=timezone, display_name=display_name
     )
     CreatorStats.objects.create(user=user)
     Enrollment.objects.create(
         user=user,
         platform=platform,
-        started_on=dj_timezone.localdate(timezone=zoneinfo.ZoneInfo(tz)),
+        started_on=dj_timezone.localdate(timezone=zoneinfo.ZoneInfo(timezone)),
     )
     api_token = Token.objects.create(user=user).key if issue_api_token else None
     email_enqueue(jobs.send_verification_email, user.pk, uuid.uuid4().hex)
@@ -252,7 +229,7 @@ def profile_update(*, user, niche=None, timezone=None, display_name=None, milest
         changes["display_name"] = display_name
     if milestone_emails is not None:
         changes["milestone_emails"] = bool(milestone_emails)
-    _raise_if(errors)
+    InvalidInput.raise_if_any(errors)
     if changes:
         CreatorProfile.objects.filter(pk=profile.pk).update(**changes)
         for field, value in changes.items():
@@ -375,8 +352,8 @@ def enrollment_create(*, user, platform, started_on):
     (the caller's transaction rolls back and it re-reads). Call inside a transaction, after
     checking under the stats lock that the creator does not follow it yet."""
     errors = {}
-    _check_platform(platform, errors)
-    _raise_if(errors)
+    check_platform(platform, errors)
+    InvalidInput.raise_if_any(errors)
     return Enrollment.objects.create(user=user, platform=platform, started_on=started_on)
 
 

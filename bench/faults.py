@@ -213,7 +213,7 @@ def run(args):
     from accounts.services import user_signup
     from bench import faultload
     from bench.faultchecks import check, report
-    from billing import checkout
+    from billing.services import checkout
     from billing.tests import stripe_objects as so
     from tasks.models import RoadmapTask
 

@@ -37,12 +37,12 @@ def heavy_creator():
     """A Pro creator on day 61 who completed every task of days 1-60, one day at a time."""
     from accounts.models import Enrollment
     from accounts.services import user_signup
-    from billing.services import entitlement_grant
+    from billing.services.grants import entitlement_grant
     from milestones.models import MilestoneAchievement
     from milestones.services import achievement_share
-    from tasks.ideas import idea_create
     from tasks.models import RoadmapTask
-    from tasks.services import task_complete
+    from tasks.services.completion import task_complete
+    from tasks.services.ideas import idea_create
 
     user = user_signup(email=EMAIL, password=PASSWORD, display_name="Heavy User", platform="youtube").user
     entitlement_grant(user=user, plan_code="pro")

@@ -1,6 +1,6 @@
 """Bench-only endpoints (see bench/settings.py): a bare JSON endpoint and a reference
 completion written by hand in SQL (PostgreSQL), doing the same reads and writes as
-`tasks.services.task_complete`, for the ratio that says what the product's layers cost."""
+`tasks.services.completion.task_complete`, for the ratio that says what the product's layers cost."""
 
 import datetime
 import json

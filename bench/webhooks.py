@@ -39,7 +39,7 @@ def main():
     from djstripe.models import WebhookEndpoint
 
     from accounts.tests.factories import CreatorFactory
-    from billing import checkout
+    from billing.services import checkout
     from billing.models import Payment
     from billing.testing.stripe_emulator import StripeEmulator
     from billing.tests import stripe_objects as so

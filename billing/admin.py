@@ -3,8 +3,8 @@ from django.contrib import admin, messages
 from django.shortcuts import render
 
 from accounts.admin import UserAdmin
-from billing import checkout, services
 from billing.models import Entitlement, FailedWebhookDelivery, Payment, Plan, PlanCode
+from billing.services import checkout, grants
 from core.errors import DomainError
 
 
@@ -90,7 +90,7 @@ def grant_plan(modeladmin, request, queryset):
     if "apply" in request.POST and form.is_valid():
         for user in queryset:
             try:
-                services.entitlement_grant(
+                grants.entitlement_grant(
                     user=user,
                     plan_code=form.cleaned_data["plan"],
                     current_period_end=form.cleaned_data["current_period_end"],

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import checkout
+from billing.services import checkout
 from core.api import validated
 
 _URL_OUTPUT = inline_serializer("BillingUrlOutput", {"url": serializers.URLField()})

@@ -1,5 +1,5 @@
 """The billing pages' forms: presentation only. The plan and interval rules are checked by the
-checkout service (billing.checkout), which names the field at fault."""
+checkout service (billing.services.checkout), which names the field at fault."""
 
 from django import forms
 

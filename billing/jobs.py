@@ -5,8 +5,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.selectors import active_user
-from billing import checkout
 from billing.models import Entitlement, EntitlementStatus, Payment
+from billing.services import checkout
 from core.email import email_job, send_once
 
 

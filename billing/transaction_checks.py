@@ -12,7 +12,7 @@ from django.utils import timezone
 from djstripe.models import APIKey, Customer
 
 from accounts.transaction_checks import check_creator
-from billing import checkout, services, stripe_sync
+from billing.services import checkout, grants, stripe_sync
 from billing.stripe_client import stripe_calls_refused
 from billing.testing.stripe_emulator import subscription_object
 from core.transaction_checks import scenario
@@ -29,7 +29,7 @@ def _stripe_customer(creator):
     as owner_account_ready does), built here instead of fetched."""
     api_key = _CHECK_API_KEY
     if not APIKey.objects.filter(secret=api_key, djstripe_owner_account__isnull=False).exists():
-        checkout._owner_account_store(api_key=api_key, data={**_ACCOUNT, "created": int(time.time())})
+        checkout.owner_account_store(api_key=api_key, data={**_ACCOUNT, "created": int(time.time())})
     data = {"id": f"cus_check_{creator.pk}", "object": "customer", "livemode": settings.STRIPE_LIVE_MODE,
             "created": int(time.time()), "email": creator.email, "metadata": {"djstripe_subscriber": str(creator.pk)},
             "invoice_settings": {"default_payment_method": None}, "default_source": None, "deleted": False}
@@ -53,7 +53,7 @@ def checkout_record():
                "payment_status": "unpaid", "subscription": None, "url": "https://checkout.stripe.test/check",
                "success_url": "https://check.invalid/ok", "cancel_url": "https://check.invalid/no", "metadata": {},
                "expires_at": int(time.time()) + 86400, "currency": "usd", "amount_total": None}
-    return lambda: checkout._checkout_record(session=session, api_key=_CHECK_API_KEY)
+    return lambda: checkout.checkout_record(session=session, api_key=_CHECK_API_KEY)
 
 
 @scenario("billing.subscription_store")
@@ -78,7 +78,7 @@ def subscription_store():
 @scenario("billing.entitlement_grant")
 def grant():
     creator = check_creator()
-    return lambda: services.entitlement_grant(user=creator, plan_code="pro")
+    return lambda: grants.entitlement_grant(user=creator, plan_code="pro")
 
 
 def _in_event_transaction(work):
@@ -123,4 +123,4 @@ def payment_failed():
 @scenario("billing.owner_account_store")
 def owner_account_store():
     account = {**_ACCOUNT, "created": int(time.time())}
-    return lambda: checkout._owner_account_store(api_key=_CHECK_API_KEY, data=account)
+    return lambda: checkout.owner_account_store(api_key=_CHECK_API_KEY, data=account)

@@ -14,7 +14,8 @@ from djstripe.models import WebhookEndpoint, WebhookEventTrigger
 from djstripe.views import ProcessWebhookView
 
 from accounts.decorators import creator_required
-from billing import checkout, forms, selectors, webhook_intake
+from billing import forms, selectors, webhook_intake
+from billing.services import checkout
 from core.errors import DomainError
 from core.metrics import WEBHOOK_EVENTS
 

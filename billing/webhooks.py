@@ -6,7 +6,7 @@ a failed event sends nothing and is redelivered by Stripe.
 dj-stripe's own handlers for the events we handle re-read the object from Stripe and re-sync it
 with everything it points to (an invoice: its lines, charge, payment intent, customer...), which
 was most of the cost of a delivery and which nothing of ours reads. They are disconnected here:
-- subscription events: we apply the event's snapshot in Stripe's order (billing.stripe_sync) and
+- subscription events: we apply the event's snapshot in Stripe's order (billing.services.stripe_sync) and
   store exactly that state in dj-stripe's Subscription row (the admin and the audit read it);
 - invoice.paid: the invoice in the event is final (paid is terminal); our Payment is the record;
 - invoice.payment_failed: the invoice is re-read (one call, nothing synced), since the decision
@@ -25,7 +25,8 @@ from djstripe import signals as djstripe_signals
 from djstripe.event_handlers import djstripe_receiver
 from djstripe.models import Customer, Event, Subscription
 
-from billing import stripe_sync, webhook_intake
+from billing import webhook_intake
+from billing.services import stripe_sync
 from core.metrics import WEBHOOK_EVENTS
 
 logger = logging.getLogger("creatorcompass.billing")

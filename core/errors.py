@@ -23,6 +23,12 @@ class InvalidInput(DomainError):
     code = "invalid"
     message = "Some fields are not valid."
 
+    @classmethod
+    def raise_if_any(cls, errors):
+        """Refuse input with every field of `errors` (field -> messages) named, if there is one."""
+        if errors:
+            raise cls(fields=errors)
+
 
 class NotFound(DomainError):
     status = 404

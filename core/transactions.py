@@ -1,12 +1,24 @@
 """The transaction toolkit: the one way a service declares itself the transaction.
 
-    @durable_service("accounts.user_signup")
+    @durable_service("accounts.user_signup", validate=signup_input, integrity_error=email_taken)
     def user_signup(*, email, ...): ...
 
 runs the service in `transaction.atomic(durable=True)` (so calling it inside another
 transaction is a bug that fails loudly), and records per service name its duration and
 whether it committed or rolled back (Prometheus collectors, exported at /metrics), plus a
-warning log line when it ran longer than SLOW_TRANSACTION_MS.
+warning log line when it ran longer than SLOW_TRANSACTION_MS. The name is "<app>.<function>":
+the metric, the log line and `check_transactions` name the function a reader finds.
+
+Read top to bottom, the decorator is the service's whole boundary:
+- `validate` runs first, before the transaction opens. It receives the call's keyword arguments
+  (defaults applied), raises InvalidInput naming each bad field, and returns the arguments the
+  body runs with (checked and normalised). A refusal opens no transaction, and slow preparation
+  (a password hash) holds no lock.
+- the function's body is the transaction.
+- `integrity_error` answers a unique constraint the body ran into, after the transaction rolled
+  back: called with the IntegrityError and the body's arguments, it returns the service's result
+  (a row another writer made first) or raises a domain error (an email already taken). It
+  re-raises what it does not recognise.
 
 A transient conflict (PostgreSQL deadlock_detected 40P01 or serialization_failure 40001, raised
 by a statement or by the COMMIT) re-runs the whole service in a fresh transaction, up to
@@ -20,13 +32,14 @@ failed, so the conflict propagates at once.
 
 import contextvars
 import functools
+import inspect
 import itertools
 import logging
 import random
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from prometheus_client import Counter, Histogram
 
 from core import rollup
@@ -68,7 +81,9 @@ TIMEOUT_STATES = {"55P03": "lock", "57014": "statement"}
 # that won to commit, and jittered so that two losers do not collide again in step.
 BACKOFF_SECONDS = 0.02
 
-# name -> the undecorated service function; check_transactions discovers services here.
+# name -> the service without its transaction (validated, then the body, not atomic):
+# check_transactions discovers services here, and its planted tests run a service this way to
+# show that a write outside the transaction is caught.
 DURABLE_SERVICES = {}
 
 
@@ -101,13 +116,28 @@ def _outermost():
     return not connection.in_atomic_block and connection.get_autocommit()
 
 
-def durable_service(name):
-    """Make the decorated function the outermost transaction, measured under `name`."""
+def durable_service(name, *, validate=None, integrity_error=None):
+    """Make the decorated function the outermost transaction, measured under `name`, with
+    `validate` before it and `integrity_error` after it (module doc)."""
 
     def decorate(func):
         if name in DURABLE_SERVICES:
             raise ValueError(f"durable service {name!r} is declared twice")
-        DURABLE_SERVICES[name] = func
+        signature = inspect.signature(func)
+
+        def validated(args, kwargs):
+            if validate is None:
+                return args, kwargs
+            call = signature.bind(*args, **kwargs)
+            call.apply_defaults()
+            return (), validate(**call.arguments)
+
+        @functools.wraps(func)
+        def without_transaction(*args, **kwargs):
+            args, kwargs = validated(args, kwargs)
+            return func(*args, **kwargs)
+
+        DURABLE_SERVICES[name] = without_transaction
         # Series that exist from the start at 0: Prometheus' increase() cannot see the first
         # transactions of a counter whose first sample is already above 0.
         TRANSACTION_SECONDS.labels(name)
@@ -152,6 +182,15 @@ def durable_service(name):
 
         @functools.wraps(func)
         def run(*args, **kwargs):
+            args, kwargs = validated(args, kwargs)
+            if integrity_error is None:
+                return run_attempts(args, kwargs)
+            try:
+                return run_attempts(args, kwargs)
+            except IntegrityError as exc:
+                return integrity_error(exc, **kwargs)
+
+        def run_attempts(args, kwargs):
             retryable = _outermost()
             attempts = settings.DB_CONFLICT_ATTEMPTS
             for number in itertools.count(1):

@@ -110,7 +110,7 @@ def test_a_failed_request_says_so_and_keeps_the_task(site, page, creator_account
 def test_a_refused_completion_explains_inside_the_card(site, page, creator_account):
     """A tab opened while the plan was paid still shows day 31's form; the plan has since ended."""
     from billing.models import Entitlement
-    from billing.services import entitlement_grant
+    from billing.services.grants import entitlement_grant
 
     base = site.url
     entitlement_grant(user=creator_account, plan_code="pro")

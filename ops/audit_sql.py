@@ -89,7 +89,7 @@ def earned():
 
 
 def positions():
-    """tasks.services.week_advance, replayed: `positions` holds, for each enrollment the hot path
+    """tasks.services.completion.week_advance, replayed: `positions` holds, for each enrollment the hot path
     moved, the (phase, week) it moved it to last. After each completion the first open week of
     its platform is one past the run of weeks closed from the first (a week is closed by the
     completion of its last active task), or none when every week is; the enrollment moves there

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from accounts.catalog import Platform
-from billing.services import plans_load
+from billing.services.grants import plans_load
 from core.catalog import LoadReport, read_yaml, retire_missing, upsert_by_key
 from core.errors import InvalidInput
 from core.transactions import durable_service

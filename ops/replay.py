@@ -1,5 +1,5 @@
 """A clean replay of a creator's completions: the derived state (stats, achievements, each
-enrollment's phase and week) that the hot path, tasks.services.task_complete, would have
+enrollment's phase and week) that the hot path, tasks.services.completion.task_complete, would have
 written for them, computed in memory with the rules it applies itself (stats_after,
 milestones_crossed, week_advance), so the two cannot drift apart. audit_integrity --fix makes
 the stored state equal to it; the audit's SQL (ops.audit_sql) derives the same from the tables.
@@ -20,7 +20,7 @@ import datetime
 from accounts.models import Enrollment
 from accounts.services import StatsTally, stats_after
 from milestones.services import milestones_crossed
-from tasks.services import week_advance
+from tasks.services.completion import week_advance
 
 # Where an enrollment starts (the model's defaults): the hot path only ever moves it forward.
 START = (Enrollment._meta.get_field("current_phase").default, Enrollment._meta.get_field("current_week").default)

@@ -8,7 +8,7 @@ from core.transaction_checks import scenario
 from milestones.models import Celebration, Milestone, MilestoneAchievement
 from ops.content_load import content_load
 from ops.repair import creator_repair
-from tasks.services import task_complete
+from tasks.services.completion import task_complete
 from tasks.transaction_checks import first_task
 
 

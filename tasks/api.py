@@ -14,7 +14,8 @@ from accounts.catalog import Platform
 from accounts.streaks import stats_seen
 from core.api import validated
 from milestones.api import AchievementOutput, CelebrationOutput, share_url
-from tasks import enrollments, exports, ideas, selectors, services
+from tasks import selectors
+from tasks.services import completion, enrollments, exports, ideas
 
 
 class TaskOutput(serializers.Serializer):
@@ -142,12 +143,12 @@ class TaskCompleteApi(APIView):
     auth_loads_stats = False  # the service locks and re-reads them
     class CompleteInput(serializers.Serializer):
         quality = serializers.IntegerField(min_value=1, max_value=5, required=False)
-        notes = serializers.CharField(max_length=services.NOTES_MAX, required=False, allow_blank=True, default="")
+        notes = serializers.CharField(max_length=completion.NOTES_MAX, required=False, allow_blank=True, default="")
 
     @extend_schema(request=CompleteInput, responses={201: CompletionOutput, 200: CompletionOutput})
     def post(self, request, task_id):
         data = validated(self.CompleteInput, request.data)
-        result = services.task_complete(user=request.user, task_id=task_id, **data)
+        result = completion.task_complete(user=request.user, task_id=task_id, **data)
         return Response(completion_body(result, profile=request.user.profile), status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 

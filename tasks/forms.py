@@ -4,7 +4,7 @@ the wrong type is a form error, never a 500). Lengths and the other rules are th
 from django import forms
 
 from accounts.catalog import Platform
-from tasks.exports import FORMATS
+from tasks.services.exports import FORMATS
 
 # Ids are 64-bit columns: a bigger number is not an id (the database would raise).
 _MAX_ID = 2**63 - 1

@@ -13,10 +13,10 @@ from accounts.selectors import creator_get, platforms_followed
 from core.errors import DomainError, LimitReached, NotFound
 from core.forms import cleaned_or_raise
 from core.htmx import is_htmx
-from tasks import ideas as idea_services
 from tasks import selectors
 from tasks.forms import IdeaForm
 from tasks.models import RoadmapTask
+from tasks.services import ideas as idea_services
 from tasks.views import limit_message
 from usage.models import Feature
 from usage.selectors import usage_for

@@ -1,10 +1,10 @@
 """How `manage.py check_transactions` exercises tasks' durable services (the metered ones too)."""
 
 from accounts.transaction_checks import check_creator
-from billing.services import entitlement_grant
+from billing.services.grants import entitlement_grant
 from core.transaction_checks import scenario
-from tasks import enrollments, exports, ideas, services
 from tasks.models import RoadmapTask
+from tasks.services import completion, enrollments, exports, ideas
 
 
 def first_task(platform="youtube"):
@@ -19,7 +19,7 @@ def first_task(platform="youtube"):
 @scenario("tasks.task_complete")
 def complete():
     creator, task = check_creator(), first_task()  # a first completion: stats, week, milestones
-    return lambda: services.task_complete(user=creator, task_id=task.pk, quality=5)
+    return lambda: completion.task_complete(user=creator, task_id=task.pk, quality=5)
 
 
 @scenario("tasks.idea_create")

@@ -19,9 +19,10 @@ from core.errors import DomainError, LimitReached
 from core.forms import cleaned_or_raise, safe_next
 from core.htmx import is_htmx
 from milestones.selectors import celebrations_pending
-from tasks import enrollments, exports, forms, selectors, services
+from tasks import forms, selectors
 from tasks.api import export_response
 from tasks.models import PHASES
+from tasks.services import completion, enrollments, exports
 from usage.models import Feature
 from usage.selectors import usage_for
 
@@ -172,7 +173,7 @@ def task_complete(request, task_id):
     back = safe_next(request, form.data.get("next"), "dashboard")
     try:
         data = cleaned_or_raise(form)
-        result = services.task_complete(user=user, task_id=task_id, quality=data["quality"], notes=data["notes"])
+        result = completion.task_complete(user=user, task_id=task_id, quality=data["quality"], notes=data["notes"])
     except DomainError as exc:
         if not is_htmx(request):
             messages.error(request, exc.message)

@@ -134,7 +134,7 @@ class CloseReport:
 
 
 @durable_service("usage.periods_close_batch")
-def _periods_close_batch(*, ids, now):
+def periods_close_batch(*, ids, now):
     # Conditional: a row another run closed meanwhile is left as it is.
     return usage_counter_qs_for_update().filter(pk__in=ids, closed_at__isnull=True, resets_at__lte=now).update(closed_at=now)
 
@@ -154,7 +154,7 @@ def usage_periods_close(*, now=None, batch_size=1000, on_batch=None):
         if not ids:
             return report
         report.expired += len(ids)
-        report.closed += _periods_close_batch(ids=ids, now=now)
+        report.closed += periods_close_batch(ids=ids, now=now)
         last_id = ids[-1]
         if on_batch:
             on_batch(report)

@@ -20,7 +20,7 @@ from milestones.models import MilestoneAchievement
 from milestones.services import achievement_share
 from ops import audit
 from ops.repair import creator_repair
-from tasks.services import task_complete
+from tasks.services.completion import task_complete
 
 UTC = datetime.timezone.utc
 D = datetime.date

@@ -12,9 +12,9 @@ from accounts.models import Enrollment
 from accounts.tests.factories import CreatorFactory
 from core.email import render_email
 from core.testing.api import api_client_for
-from tasks.ideas import idea_create
 from tasks.models import ContentIdea
-from tasks.services import task_complete
+from tasks.services.completion import task_complete
+from tasks.services.ideas import idea_create
 
 UTC = datetime.timezone.utc
 LATE_ON_NOV_27_IN_LA = datetime.datetime(2026, 11, 28, 0, 50, tzinfo=UTC)  # 16:50 PST on Nov 27

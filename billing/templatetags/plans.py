@@ -18,7 +18,7 @@ def plan_cards():
 
 @register.simple_tag
 def intent_key():
-    """A hidden field naming one intent of the creator (billing.checkout): made when the form is
+    """A hidden field naming one intent of the creator (billing.services.checkout): made when the form is
     rendered, so a double click sends the same key (Stripe replays the first answer) and a new
     page (a new click after a resume) sends a new one."""
     return format_html('<input type="hidden" name="intent_key" value="{}">', uuid.uuid4().hex)

@@ -2,7 +2,7 @@ import factory
 from django.conf import settings
 
 from billing.models import Entitlement, EntitlementStatus
-from billing.services import plans_load
+from billing.services.grants import plans_load
 from core.catalog import LoadReport, read_yaml
 
 

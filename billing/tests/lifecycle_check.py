@@ -20,9 +20,9 @@ from django.utils import timezone
 from hypothesis import strategies as st
 
 from accounts.tests.factories import CreatorFactory
-from billing import checkout
 from billing.models import Entitlement, Payment
 from billing.selectors import plan_for
+from billing.services import checkout
 from billing.testing.lifecycle_model import Lifecycle, Step
 from core.errors import DomainError
 from core.models import SentEmail

@@ -4,8 +4,8 @@ from django.test import Client
 from djstripe.models import WebhookEndpoint
 
 from accounts.tests.factories import CreatorFactory
-from billing import checkout
 from billing.models import Entitlement
+from billing.services import checkout
 from billing.tests import stripe_objects as so
 from core.faults import fail_on_write_to
 

@@ -3,8 +3,8 @@ import stripe
 from django.test import Client
 
 from accounts.tests.factories import CreatorFactory
-from billing import checkout
 from billing.models import Entitlement
+from billing.services import checkout
 from billing.tests import stripe_objects as so
 from core.testing.api import api_client_for
 from core.testing.netguard import guard_network
@@ -67,7 +67,7 @@ def test_portal_needs_a_billing_account_then_returns_the_portal_url(creator, emu
 
 @pytest.mark.django_db
 def test_cancel_at_period_end_and_resume(creator, emulator, deliver):
-    from billing.checkout import customer_for
+    from billing.services.checkout import customer_for
 
     customer_id = customer_for(creator).id
     sub = emulator.put(so.subscription(so.new_id("sub"), customer_id))
@@ -110,7 +110,7 @@ def test_pricing_and_billing_pages(creator, emulator, deliver):
     # Back from Checkout before Stripe's confirmation: the page says the plan is on its way.
     assert "as soon as Stripe confirms the payment" in client.get("/billing/?checkout=success").content.decode()
 
-    from billing.checkout import customer_for
+    from billing.services.checkout import customer_for
 
     sub = emulator.put(so.subscription(so.new_id("sub"), customer_for(creator).id))
     inv = emulator.put(so.invoice(so.new_id("in"), customer_for(creator).id, sub["id"]))
@@ -168,7 +168,7 @@ def test_the_checkout_form_refuses_a_value_no_page_renders_and_calls_nothing(fie
     from django.test import Client
 
     from accounts.tests.factories import CreatorFactory
-    from billing import checkout
+    from billing.services import checkout
 
     monkeypatch.setattr(checkout, "checkout_start", lambda **kwargs: pytest.fail("Stripe was asked"))
     browser = Client()

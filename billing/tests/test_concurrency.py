@@ -6,8 +6,8 @@ from django_tasks_db.models import DBTaskResult
 from djstripe.models import Customer, Event
 
 from accounts.tests.factories import CreatorFactory
-from billing import checkout
 from billing.models import Payment
+from billing.services import checkout
 from billing.tests import stripe_objects as so
 from core.testing.api import api_client_for
 from core.testing.concurrency import race

@@ -7,14 +7,14 @@ from djstripe.models import Event, WebhookEventTrigger
 
 from accounts.models import Enrollment
 from accounts.tests.factories import CreatorFactory
-from billing import checkout
 from billing.models import Entitlement, Payment
+from billing.services import checkout
 from billing.tests import stripe_objects as so
 from core.errors import PlanRequired
 from core.faults import fail_on_write_to
 from core.testing.jobs import run_queued_jobs
 from tasks.models import TaskCompletion
-from tasks.services import task_complete
+from tasks.services.completion import task_complete
 
 
 @pytest.fixture

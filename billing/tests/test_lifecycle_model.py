@@ -60,7 +60,7 @@ def _stamping_our_clock(*, user, subscription_id, data):
     """The defect: a state we stored from our own call stamped with our clock (microseconds)."""
     from django.utils import timezone
 
-    from billing import stripe_sync
+    from billing.services import stripe_sync
 
     entitlement = stripe_sync._entitlement_locked(user)
     return stripe_sync._apply(entitlement, user=user, subscription_id=subscription_id, data=data, event_created=timezone.now())
@@ -84,10 +84,10 @@ def _past_due_until_the_unpaid_period_ends(entitlement, *, now=None):
 
 PLANTED_DEFECTS = {
     # (the stale guard `if False`: every event counted as the newest, its snapshot applied as delivered)
-    "stale guard replaced by `if False`": ("billing.stripe_sync.event_order", lambda created, newest: "newer"),
-    "past_due set without checking the invoice": ("billing.stripe_sync.entitlement_mark_past_due", _old_mark_past_due),
-    "our clock stamps stripe_event_created": ("billing.stripe_sync.subscription_state_apply", _stamping_our_clock),
-    "minute-based Idempotency-Key": ("billing.checkout.intent_idempotency_key", _minute_key),
+    "stale guard replaced by `if False`": ("billing.services.stripe_sync.event_order", lambda created, newest: "newer"),
+    "past_due set without checking the invoice": ("billing.services.stripe_sync.entitlement_mark_past_due", _old_mark_past_due),
+    "our clock stamps stripe_event_created": ("billing.services.stripe_sync.subscription_state_apply", _stamping_our_clock),
+    "minute-based Idempotency-Key": ("billing.services.checkout.intent_idempotency_key", _minute_key),
     "past_due keeps the unpaid period": ("billing.selectors.plan_code_effective", _past_due_until_the_unpaid_period_ends),
     "no grace window for a late renewal": ("settings.BILLING_RENEWAL_GRACE_HOURS", 0),
 }

@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.tests.factories import CreatorFactory
 from billing.models import Entitlement, EntitlementStatus
 from billing.selectors import plan_for
-from billing.services import entitlement_grant
+from billing.services.grants import entitlement_grant
 from billing.tests.factories import EntitlementFactory
 
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from djstripe.models import Account, Customer, Price, Product, Session, Subscription
 
 from accounts.tests.factories import CreatorFactory
-from billing import checkout
 from billing.models import Entitlement
+from billing.services import checkout
 from billing.stripe_client import StripeCallRefused, stripe_calls_refused
 from billing.tests import stripe_objects as so
 from core.testing.api import api_client_for

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.tests.factories import CreatorFactory
-from billing import checkout
 from billing.models import Entitlement, Payment
+from billing.services import checkout
 from billing.tests import stripe_objects as so
 from billing.tests.conftest import WEBHOOK_SECRET
 

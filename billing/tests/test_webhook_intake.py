@@ -9,8 +9,8 @@ from django.test import Client
 from djstripe.models import Event, WebhookEventTrigger
 
 from accounts.tests.factories import CreatorFactory
-from billing import checkout, stripe_sync
 from billing.models import Entitlement
+from billing.services import checkout, stripe_sync
 from billing.tests import stripe_objects as so
 from billing.tests.conftest import WEBHOOK_SECRET
 from core.metrics import WEBHOOK_EVENTS

@@ -4,9 +4,9 @@ import pytest
 from djstripe.models import Event, Subscription, WebhookEventTrigger
 
 from accounts.tests.factories import CreatorFactory
-from billing import checkout
 from billing.models import Entitlement, Payment
 from billing.selectors import plan_for
+from billing.services import checkout
 from billing.tests import stripe_objects as so
 from core.testing.jobs import queued_job_names
 

@@ -13,14 +13,14 @@ from django.utils import timezone
 from accounts.jobs import send_welcome_email
 from accounts.models import CreatorStats
 from accounts.tests.factories import CreatorFactory
-from billing import stripe_sync
 from billing import transaction_checks as billing_checks
+from billing.services import stripe_sync
 from core.faults import InjectedFault, fail_after_write
 from core.transaction_checks import SCENARIOS, run_checks, scenario
 from core.transactions import DURABLE_SERVICES, durable_service
 from milestones import services as milestones_services
-from tasks import ideas
 from tasks.models import ContentIdea
+from tasks.services import ideas
 from usage import transaction_checks as usage_checks
 
 JOBS = "django_tasks_database_dbtaskresult"
@@ -237,8 +237,8 @@ UPDATE_ONLY = {
     "milestones.celebration_seen": (milestones_services, "celebration_seen", "milestones_celebration"),
     "milestones.achievement_share": (milestones_services, "achievement_share", "milestones_milestoneachievement"),
     "milestones.achievement_unshare": (milestones_services, "achievement_unshare", "milestones_milestoneachievement"),
-    "tasks.idea_update": (ideas, "_idea_update", "tasks_contentidea"),
-    "usage.periods_close_batch": (usage_checks, "_periods_close_batch", "usage_usagecounter"),
+    "tasks.idea_update": (ideas, "idea_update", "tasks_contentidea"),
+    "usage.periods_close_batch": (usage_checks, "periods_close_batch", "usage_usagecounter"),
     "billing.webhook.payment_failed": (billing_checks, "_in_event_transaction", "billing_entitlement"),
 }
 
@@ -254,8 +254,8 @@ def test_each_update_only_scenario_changes_the_row_its_update_targets(catalogue,
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", list(UPDATE_ONLY))
 def test_an_update_only_scenario_whose_update_runs_outside_the_transaction_is_a_leak(name, catalogue, roadmap, monkeypatch):
-    # given the same code without its transaction: the service's body (DURABLE_SERVICES keeps it
-    # undecorated), or the handler's work outside the event transaction
+    # given the same code without its transaction: the service run by DURABLE_SERVICES (validated,
+    # then its body, not atomic), or the handler's work outside the event transaction
     module, attribute, table = UPDATE_ONLY[name]
     monkeypatch.setattr(module, attribute, DURABLE_SERVICES.get(name, _outside_any_transaction))
 

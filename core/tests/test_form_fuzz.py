@@ -20,9 +20,9 @@ from accounts.models import Enrollment
 from accounts.tests.factories import CreatorFactory
 from core.transaction_checks import RowDigests
 from milestones.models import Celebration, MilestoneAchievement
-from tasks import ideas
 from tasks.models import ContentIdea
-from tasks.services import task_complete
+from tasks.services import ideas
+from tasks.services.completion import task_complete
 
 EXAMPLES_PER_PAGE = int(os.environ.get("FORM_FUZZ_EXAMPLES", "12"))
 # CI replays the same examples every run; FORM_FUZZ_RANDOM=1 explores new ones.

@@ -17,7 +17,7 @@ from core.testing.jobs import run_queued_jobs
 from milestones.models import MilestoneAchievement
 from milestones.services import achievement_share
 from tasks.models import ContentIdea, TaskCompletion
-from tasks.services import task_complete
+from tasks.services.completion import task_complete
 
 
 @pytest.fixture

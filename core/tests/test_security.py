@@ -15,9 +15,9 @@ from accounts.models import Enrollment
 from accounts.tests.factories import DEFAULT_PASSWORD, CreatorFactory, signup_payload
 from core.testing.api import api_client_for
 from milestones.models import Celebration, MilestoneAchievement
-from tasks import ideas
 from tasks.models import ContentIdea
-from tasks.services import task_complete
+from tasks.services import ideas
+from tasks.services.completion import task_complete
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from accounts.models import Enrollment
 from accounts.tests.factories import CreatorFactory
 from core.testing.api import api_client_for
 from milestones.models import Celebration, Milestone
-from tasks.services import task_complete
+from tasks.services.completion import task_complete
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from accounts.models import Enrollment
 from accounts.tests.factories import CreatorFactory
 from core.testing.jobs import run_queued_jobs
 from milestones.models import Milestone, MilestoneAchievement
-from tasks.services import task_complete
+from tasks.services.completion import task_complete
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -6,14 +6,14 @@ from django.utils import timezone
 
 from accounts.models import CreatorStats, Enrollment
 from accounts.tests.factories import CreatorFactory
-from billing.services import entitlement_grant
+from billing.services.grants import entitlement_grant
 from billing.tests.factories import EntitlementFactory
 from core.catalog import catalogue_changed
 from milestones.models import Celebration, Milestone, MilestoneAchievement
 from ops import audit, repair
-from tasks.enrollments import platform_enroll, platform_leave
 from tasks.models import RoadmapTask
-from tasks.services import task_complete
+from tasks.services.completion import task_complete
+from tasks.services.enrollments import platform_enroll, platform_leave
 from tasks.tests.factories import roadmap_build
 from usage.models import UsageCounter
 

@@ -120,7 +120,7 @@ def test_completions_see_what_load_content_changed(content):
     that changes the catalogue gives it a new version, and the next completion reads it anew."""
     from core.catalog import catalogue_version
     from core.errors import NotFound
-    from tasks.services import task_complete
+    from tasks.services.completion import task_complete
 
     content_load(base_dir=content.path)
     first, second = CreatorFactory(platform="youtube"), CreatorFactory(platform="youtube")

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from accounts.models import CreatorProfile, CreatorStats, Enrollment
 from accounts.services import StatsTally
 from accounts.tests.factories import CreatorFactory
-from billing.services import entitlement_grant
+from billing.services.grants import entitlement_grant
 from milestones.models import (
     Celebration,
     Milestone,
@@ -32,8 +32,8 @@ from milestones.tests.factories import MilestoneFactory
 from ops import audit, repair
 from ops.repair import creator_repair
 from ops.replay import START
-from tasks.enrollments import platform_enroll, platform_leave
-from tasks.services import task_complete
+from tasks.services.completion import task_complete
+from tasks.services.enrollments import platform_enroll, platform_leave
 from tasks.tests.factories import roadmap_build
 
 EXAMPLES = int(os.environ.get("REPAIR_FUZZ_EXAMPLES", "40"))

@@ -140,7 +140,7 @@ def test_complete_requires_authentication(roadmap):
 @pytest.mark.django_db
 def test_the_completion_body_is_what_the_documented_serializer_gives(creator, roadmap):
     from tasks.api import CompletionOutput, completion_body
-    from tasks.services import task_complete
+    from tasks.services.completion import task_complete
 
     first = task_complete(user=creator, task_id=roadmap[1].pk, quality=5, notes="Posted!")  # unlocks tasks-1
     second = task_complete(user=creator, task_id=roadmap[2].pk)

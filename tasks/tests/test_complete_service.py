@@ -16,7 +16,7 @@ from core.testing.jobs import queued_job_names
 from milestones.models import Celebration, MilestoneAchievement
 from milestones.tests.factories import MilestoneFactory
 from tasks.models import TaskCompletion
-from tasks.services import task_complete
+from tasks.services.completion import task_complete
 from tasks.tests.factories import RoadmapTaskFactory
 
 UTC = datetime.timezone.utc

@@ -16,7 +16,7 @@ from milestones.models import Celebration, MilestoneAchievement
 from milestones.services import celebration_seen
 from ops.repair import creator_repair
 from tasks.models import TaskCompletion
-from tasks.services import task_complete
+from tasks.services.completion import task_complete
 
 
 @pytest.fixture

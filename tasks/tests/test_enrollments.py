@@ -7,8 +7,8 @@ from accounts.models import Enrollment
 from core.errors import InvalidInput, LimitReached, NotFound
 from core.faults import InjectedFault, count_writes, fail_after_write, table_of
 from core.testing.api import api_client_for
-from tasks.enrollments import MainPlatform, platform_enroll, platform_leave
 from tasks.models import TaskCompletion
+from tasks.services.enrollments import MainPlatform, platform_enroll, platform_leave
 from usage.models import Feature
 from usage.tests.factories import creator_on, used_of
 

@@ -10,8 +10,8 @@ from billing.tests.factories import EntitlementFactory
 from core.errors import InvalidInput, LimitReached, NotFound
 from core.faults import InjectedFault, fail_after_write
 from core.testing.api import api_client_for
-from tasks.exports import CSV_COLUMNS, roadmap_export
 from tasks.models import TaskCompletion
+from tasks.services.exports import CSV_COLUMNS, roadmap_export
 from usage.models import Feature
 from usage.tests.factories import creator_on, used_of
 
@@ -120,7 +120,7 @@ def test_a_failure_while_building_the_file_leaves_the_counter_unchanged(creator,
     def broken(**kwargs):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr("tasks.exports._ics", broken)
+    monkeypatch.setattr("tasks.services.exports._ics", broken)
     with pytest.raises(RuntimeError):
         roadmap_export(user=creator, fmt="ics", now=NOW)
     with pytest.raises(InjectedFault), fail_after_write(1):

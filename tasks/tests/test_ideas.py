@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 from core.errors import InvalidInput, LimitReached, NotFound
 from core.faults import InjectedFault, count_writes, fail_after_write, table_of
 from core.testing.api import api_client_for
-from tasks import ideas
 from tasks.models import ContentIdea
+from tasks.services import ideas
 from tasks.tests.factories import RoadmapTaskFactory
 from usage.models import Feature, UsageCounter
 from usage.tests.factories import creator_on, used_of

@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import Enrollment
 from core.testing.concurrency import race
-from tasks import ideas
 from tasks.models import ContentIdea
+from tasks.services import ideas
 from usage.models import Feature
 from usage.tests.factories import creator_on, used_of
 

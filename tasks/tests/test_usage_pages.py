@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from accounts.models import Enrollment, User
-from tasks import ideas
 from tasks.models import ContentIdea
+from tasks.services import ideas
 from usage.models import Feature
 from usage.tests.factories import creator_on, used_of
 

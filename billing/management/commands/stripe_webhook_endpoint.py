@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from djstripe.models import WebhookEndpoint
 
-from billing.checkout import _api_key, owner_account_ready
+from billing.services.checkout import _api_key, owner_account_ready
 
 EVENTS = [
     "checkout.session.completed",

@@ -1,4 +1,5 @@
-"""Tasks' writes. `task_complete` is the hot path (DESIGN.md §4)."""
+"""Completing a roadmap task, the hot path (DESIGN.md §4), and the rules it applies: points per
+completion and the week advance."""
 
 import dataclasses
 
@@ -33,6 +34,20 @@ class CompletionResult:
     pending_celebrations: list
 
 
+def completion_input(*, user, task_id, quality, notes, now):
+    """task_complete's checks, before its transaction: quality a whole number 1–5 (default 3),
+    notes text of at most NOTES_MAX characters (InvalidInput naming each)."""
+    quality = DEFAULT_QUALITY if quality is None else quality
+    errors = {}
+    if not isinstance(quality, int) or isinstance(quality, bool) or not 1 <= quality <= 5:
+        errors["quality"] = ["A whole number from 1 to 5."]
+    if not isinstance(notes, str) or len(notes) > NOTES_MAX:
+        errors["notes"] = [f"Text of at most {NOTES_MAX} characters."]
+    InvalidInput.raise_if_any(errors)
+    return {"user": user, "task_id": task_id, "quality": quality, "notes": notes, "now": now or timezone.now()}
+
+
+@durable_service("tasks.task_complete", validate=completion_input)
 def task_complete(*, user, task_id, quality=None, notes="", now=None):
     """Complete a roadmap task for a creator, exactly once.
 
@@ -42,19 +57,6 @@ def task_complete(*, user, task_id, quality=None, notes="", now=None):
     Raises InvalidInput (bad quality/notes), NotFound (no such task, or a platform the creator
     does not follow), PlanRequired (a day beyond the plan's roadmap).
     """
-    quality = DEFAULT_QUALITY if quality is None else quality
-    errors = {}
-    if not isinstance(quality, int) or isinstance(quality, bool) or not 1 <= quality <= 5:
-        errors["quality"] = ["A whole number from 1 to 5."]
-    if not isinstance(notes, str) or len(notes) > NOTES_MAX:
-        errors["notes"] = [f"Text of at most {NOTES_MAX} characters."]
-    if errors:
-        raise InvalidInput(fields=errors)
-    return _complete(user=user, task_id=task_id, quality=quality, notes=notes, now=now or timezone.now())
-
-
-@durable_service("tasks.task_complete")
-def _complete(*, user, task_id, quality, notes, now):
     version = catalogue_version()
     catalogue = selectors.roadmap_catalogue(version=version)
     task = catalogue.tasks.get(task_id)

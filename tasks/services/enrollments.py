@@ -4,12 +4,11 @@ through accounts' services."""
 
 import dataclasses
 
-from django.db import IntegrityError
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
-from accounts.catalog import Platform
+from accounts.catalog import check_platform
 from core.errors import Conflict, InvalidInput, NotFound
 from core.transactions import durable_service
 from usage import services as usage_services
@@ -27,29 +26,28 @@ class EnrollResult:
     created: bool
 
 
-def _check_platform(platform):
-    if platform not in Platform.values:
-        raise InvalidInput(fields={"platform": [f"Choose one of: {', '.join(Platform.values)}."]})
+def enroll_input(*, user, platform, now):
+    """platform_enroll's check, before its transaction: a platform we have roadmaps for."""
+    errors = {}
+    check_platform(platform, errors)
+    InvalidInput.raise_if_any(errors)
+    return {"user": user, "platform": platform, "now": now or timezone.now()}
 
 
+def followed_meanwhile(exc, *, user, platform, now):
+    """The enrollment another writer made while ours was in flight: it stands, ours (and our
+    count) rolled back. Only a writer that bypassed the stats lock can get here."""
+    existing = account_selectors.enrollment_get(user=user, platform=platform)
+    if existing is None:
+        raise exc
+    return EnrollResult(existing, False)
+
+
+@durable_service("tasks.platform_enroll", validate=enroll_input, integrity_error=followed_meanwhile)
 def platform_enroll(*, user, platform, now=None):
     """Follow another platform's roadmap, day 1 being the creator's today. Following one
     already followed returns it and counts nothing. Raises InvalidInput (unknown platform),
     LimitReached (429: the plan's platforms are all in use)."""
-    _check_platform(platform)
-    try:
-        return _enroll(user=user, platform=platform, now=now or timezone.now())
-    except IntegrityError:
-        # Only a writer that bypassed the stats lock can get here; its enrollment stands, ours
-        # (and our count) rolled back.
-        existing = account_selectors.enrollment_get(user=user, platform=platform)
-        if existing is None:
-            raise
-        return EnrollResult(existing, False)
-
-
-@durable_service("tasks.platform_enroll")
-def _enroll(*, user, platform, now):
     # The stats lock serialises this creator's enrollments, so the check below is authoritative.
     account_services.stats_lock(user_id=user.pk)
     existing = account_selectors.enrollment_get(user=user, platform=platform)

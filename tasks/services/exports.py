@@ -40,17 +40,19 @@ class ExportFile:
     content: bytes
 
 
+def export_input(*, user, fmt, platform, now):
+    """roadmap_export's check, before its transaction: a known format; the platform defaults to
+    the creator's main one."""
+    if fmt not in FORMATS:
+        raise InvalidInput(fields={"format": [f"Choose one of: {', '.join(FORMATS)}."]})
+    return {"user": user, "fmt": fmt, "platform": platform or user.profile.platform, "now": now or timezone.now()}
+
+
+@durable_service("tasks.roadmap_export", validate=export_input)
 def roadmap_export(*, user, fmt, platform=None, now=None):
     """Export the roadmap of a platform the creator follows (default: their main one) as `fmt`
     ("ics" or "csv"), counted against the plan's exports per month. Raises InvalidInput (400),
     NotFound (a platform not followed), LimitReached (429)."""
-    if fmt not in FORMATS:
-        raise InvalidInput(fields={"format": [f"Choose one of: {', '.join(FORMATS)}."]})
-    return _export(user=user, fmt=fmt, platform=platform or user.profile.platform, now=now or timezone.now())
-
-
-@durable_service("tasks.roadmap_export")
-def _export(*, user, fmt, platform, now):
     enrollment = account_selectors.enrollment_get(user=user, platform=platform)
     if enrollment is None:
         raise NotFound("You do not follow this platform's roadmap.")

@@ -32,11 +32,6 @@ def _check_task_id(task_id, errors):
         errors["task"] = ["A task id, or null."]
 
 
-def _raise_if(errors):
-    if errors:
-        raise InvalidInput(fields=errors)
-
-
 def _task_for(*, user, task_id):
     """The active task `task_id` on a roadmap the creator follows (InvalidInput otherwise)."""
     if task_id is None:
@@ -49,46 +44,47 @@ def _task_for(*, user, task_id):
     return task
 
 
-def idea_create(*, user, title, notes="", task_id=None, now=None):
-    """Save an idea, counted against the plan's ideas per day. Raises InvalidInput (400),
-    LimitReached (429: with the limit, what is used and when it resets)."""
+def idea_create_input(*, user, title, notes, task_id, now):
+    """idea_create's checks, before its transaction (InvalidInput naming each bad field)."""
     errors = {}
     _check_title(title, errors)
     _check_notes(notes, errors)
     _check_task_id(task_id, errors)
-    _raise_if(errors)
-    return _idea_create(user=user, title=title.strip(), notes=notes, task_id=task_id, now=now or timezone.now())
+    InvalidInput.raise_if_any(errors)
+    return {"user": user, "title": title.strip(), "notes": notes, "task_id": task_id, "now": now or timezone.now()}
 
 
-@durable_service("tasks.idea_create")
-def _idea_create(*, user, title, notes, task_id, now):
+@durable_service("tasks.idea_create", validate=idea_create_input)
+def idea_create(*, user, title, notes="", task_id=None, now=None):
+    """Save an idea, counted against the plan's ideas per day. Raises InvalidInput (400),
+    LimitReached (429: with the limit, what is used and when it resets)."""
     task = _task_for(user=user, task_id=task_id)
     # Count first: a refusal inserts nothing; a failure after it rolls the count back with it.
     usage_services.usage_consume(user=user, feature=Feature.IDEAS, now=now)
     return ContentIdea.objects.create(user=user, task=task, title=title, notes=notes, created_at=now, updated_at=now)
 
 
+def idea_update_input(*, user, idea_id, title, notes, task_id, now):
+    """idea_update's checks, before its transaction, of the fields given (InvalidInput)."""
+    errors = {}
+    if title is not UNSET:
+        _check_title(title, errors)
+        title = title.strip() if isinstance(title, str) else title
+    if notes is not UNSET:
+        _check_notes(notes, errors)
+    if task_id is not UNSET:
+        _check_task_id(task_id, errors)
+    InvalidInput.raise_if_any(errors)
+    return {"user": user, "idea_id": idea_id, "title": title, "notes": notes, "task_id": task_id, "now": now or timezone.now()}
+
+
+@durable_service("tasks.idea_update", validate=idea_update_input)
 def idea_update(*, user, idea_id, title=UNSET, notes=UNSET, task_id=UNSET, now=None):
     """Change an idea's title, notes or task (None detaches it); a field not given is kept.
     Raises InvalidInput (400), NotFound (another creator's idea, or none)."""
-    errors = {}
-    changes = {}
-    if title is not UNSET:
-        _check_title(title, errors)
-        changes["title"] = title.strip() if isinstance(title, str) else title
-    if notes is not UNSET:
-        _check_notes(notes, errors)
-        changes["notes"] = notes
+    changes = {field: value for field, value in (("title", title), ("notes", notes)) if value is not UNSET}
     if task_id is not UNSET:
-        _check_task_id(task_id, errors)
-    _raise_if(errors)
-    return _idea_update(user=user, idea_id=idea_id, changes=changes, task_id=task_id, now=now or timezone.now())
-
-
-@durable_service("tasks.idea_update")
-def _idea_update(*, user, idea_id, changes, task_id, now):
-    if task_id is not UNSET:
-        changes = {**changes, "task": _task_for(user=user, task_id=task_id)}
+        changes["task"] = _task_for(user=user, task_id=task_id)
     # One UPDATE, scoped to the creator: someone else's idea is not found, not forbidden.
     if not ContentIdea.objects.filter(pk=idea_id, user=user).update(**changes, updated_at=now):
         raise NotFound("No such idea.")

@@ -17,9 +17,9 @@ from django.utils import timezone
 from djstripe.models import Account, APIKey, Customer, Session, Subscription
 from djstripe.settings import djstripe_settings
 
-from billing import stripe_sync
 from billing.models import Entitlement, PlanCode
 from billing.plan_rules import MANAGEABLE_STATUSES, PAYING_STATUSES
+from billing.services import stripe_sync
 from billing.stripe_client import stripe_calls_refused
 from core.errors import Conflict, InvalidInput, UpstreamUnavailable
 from core.transactions import durable_service
@@ -58,11 +58,11 @@ def owner_account_ready():
     api_key = _api_key()
     if APIKey.objects.filter(secret=api_key, djstripe_owner_account__isnull=False).exists():
         return
-    _owner_account_store(api_key=api_key, data=_stripe(stripe.Account.retrieve))
+    owner_account_store(api_key=api_key, data=_stripe(stripe.Account.retrieve))
 
 
 @durable_service("billing.owner_account_store")
-def _owner_account_store(*, api_key, data):
+def owner_account_store(*, api_key, data):
     # The key points at the account before the account is synced: syncing it looks up its owner
     # through the key, and would fetch again otherwise.
     apikey, _ = APIKey.objects.get_or_create_by_api_key(api_key)
@@ -121,12 +121,12 @@ def checkout_start(*, user, plan_code, interval, idempotency_key=None):
         idempotency_key=intent_idempotency_key("checkout", user=user, intent_key=idempotency_key, plan=plan_code,
                                                interval=interval),
     )
-    _checkout_record(session=session, api_key=_api_key())
+    checkout_record(session=session, api_key=_api_key())
     return session["url"]
 
 
 @durable_service("billing.checkout_record")
-def _checkout_record(*, session, api_key):
+def checkout_record(*, session, api_key):
     with stripe_calls_refused(_STORING):
         Session.sync_from_stripe_data(session, api_key=api_key)
 
