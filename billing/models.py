@@ -12,7 +12,8 @@ class PlanCode(models.TextChoices):
 
 class Plan(models.Model):
     """The plan catalogue (loaded by `manage.py load_content`). One vocabulary everywhere:
-    free, pro, studio. Stripe price ids arrive with billing (they come from the environment)."""
+    free, pro, studio. Stripe price ids come from the environment (`STRIPE_PRICE_*`); what a plan
+    grants is billing.plan_rules, its metered limits usage.catalog."""
 
     code = models.CharField(max_length=16, primary_key=True, choices=PlanCode.choices)
     name = models.CharField(max_length=40)
@@ -55,8 +56,9 @@ class EntitlementStatus(models.TextChoices):
 
 
 class Entitlement(models.Model):
-    """The creator's current plan. No row means free. Written by the admin grant action now and
-    by Stripe webhooks later; read through `billing.selectors.plan_for`."""
+    """The creator's current plan. No row means free. Written by Stripe's webhooks
+    (billing.services.stripe_sync) and the admin grant (billing.services.grants); read through
+    `billing.selectors.plan_for`, whose rules are billing.plan_rules."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entitlement")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
