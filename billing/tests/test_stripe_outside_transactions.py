@@ -66,8 +66,12 @@ def test_the_guard_allows_the_emulator_inside_dj_stripe_event_processing_only(su
     Subscription.objects.filter(id=sub["id"]).delete()
     emulator.requests.clear()
 
-    # dj-stripe re-reads the subscription inside its event transaction: allowed.
-    assert deliver(so.event("customer.subscription.updated", sub)).status_code == 200
+    # An event from the same second as the one applied: its order is unknown, so the handler
+    # re-reads the subscription inside dj-stripe's event transaction: allowed. (The second is
+    # the applied one's, not the clock's: a slow run crossing a second got no re-read.)
+    applied = Entitlement.objects.get(stripe_subscription_id=sub["id"]).stripe_event_created
+    updated = so.event("customer.subscription.updated", sub, created=int(applied.timestamp()))
+    assert deliver(updated).status_code == 200
     assert emulator.calls("GET", f"/v1/subscriptions/{sub['id']}")
 
     # The same read inside a transaction of ours: a violation (stripe-python wraps it).
