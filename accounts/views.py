@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import forms, services
 from accounts.catalog import niche_choices
 from core.client_ip import client_ip
-from core.errors import DomainError
+from core.page_errors import Render, page_errors
 from core.throttle import throttle_posts
 
 _PENDING_SIGNUP = "signup_pending_user_id"
@@ -49,11 +49,9 @@ def signup_niches(request):
     return render(request, "accounts/_niche_options.html", {"niches": niche_choices(platform)})
 
 
+@page_errors(page=Render("accounts/verify_failed.html", status=400))
 def verify_email(request, token):
-    try:
-        user = services.email_verify(token=token)
-    except DomainError as exc:
-        return render(request, "accounts/verify_failed.html", {"message": exc.message}, status=400)
+    user = services.email_verify(token=token)
     if request.session.get(_PENDING_SIGNUP) == user.pk and not request.user.is_authenticated:
         # The link opened in the browser that signed up: the person who chose the password.
         login(request, user, backend="accounts.backends.EmailBackend")
@@ -66,12 +64,10 @@ def verify_email(request, token):
 
 @login_required
 @require_POST
+@page_errors(redirect="dashboard")
 def verification_resend(request):
-    try:
-        if services.verification_resend(user=request.user):
-            messages.info(request, f"A new verification link is on its way to {request.user.email}.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    if services.verification_resend(user=request.user):
+        messages.info(request, f"A new verification link is on its way to {request.user.email}.")
     return redirect("dashboard")
 
 

@@ -16,8 +16,8 @@ from djstripe.views import ProcessWebhookView
 from accounts.decorators import creator_required
 from billing import forms, selectors, webhook_intake
 from billing.services import checkout
-from core.errors import DomainError
 from core.metrics import WEBHOOK_EVENTS
+from core.page_errors import page_errors
 
 logger = logging.getLogger("creatorcompass.billing")
 _UNKNOWN_CHOICE = "That choice is not one we offer. Pick a plan on this page."
@@ -42,34 +42,27 @@ def billing(request):
     return render(request, "billing/billing.html", overview)
 
 
-def _stripe_redirect(request, start):
-    try:
-        return redirect(start())
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("billing")
-
-
 @login_required
 @require_POST
+@page_errors(redirect="billing")
 def checkout_start(request):
     data = forms.cleaned(forms.CheckoutForm(request.POST))
     if data is None:
         messages.error(request, _UNKNOWN_CHOICE)
         return redirect("billing")
-    return _stripe_redirect(
-        request,
-        lambda: checkout.checkout_start(
+    return redirect(
+        checkout.checkout_start(
             user=request.user, plan_code=data["plan"], interval=data["interval"] or "month",
             idempotency_key=data["intent_key"] or None,
-        ),
+        )
     )
 
 
 @login_required
 @require_POST
+@page_errors(redirect="billing")
 def portal(request):
-    return _stripe_redirect(request, lambda: checkout.portal_start(user=request.user))
+    return redirect(checkout.portal_start(user=request.user))
 
 
 def _set_cancel(request, cancel, done):
@@ -77,22 +70,21 @@ def _set_cancel(request, cancel, done):
     if data is None:
         messages.error(request, _UNKNOWN_CHOICE)
         return redirect("billing")
-    try:
-        checkout.subscription_set_cancel_at_period_end(user=request.user, cancel=cancel, intent_key=data["intent_key"] or None)
-        messages.success(request, done)
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    checkout.subscription_set_cancel_at_period_end(user=request.user, cancel=cancel, intent_key=data["intent_key"] or None)
+    messages.success(request, done)
     return redirect("billing")
 
 
 @login_required
 @require_POST
+@page_errors(redirect="billing")
 def cancel(request):
     return _set_cancel(request, True, "Your plan will end at the end of the paid period. You can resume any time before then.")
 
 
 @login_required
 @require_POST
+@page_errors(redirect="billing")
 def resume(request):
     return _set_cancel(request, False, "Welcome back: your plan renews as usual.")
 

@@ -1,5 +1,6 @@
 """The domain-exception hierarchy. Services raise these; `core.api.exception_handler` maps
-them once to HTTP, and UI views show `message` to the person."""
+them once to HTTP for the API, and `core.page_errors.page_errors` once for pages, which show
+`message` to the person."""
 
 
 class DomainError(Exception):

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import creator_required
 from accounts.streaks import stats_seen
-from core.errors import DomainError
 from core.htmx import is_htmx
+from core.page_errors import page_errors
 from milestones import selectors, services
 from milestones.api import share_url
 
@@ -26,10 +26,7 @@ def milestones(request):
 
 
 def _share_card(request, milestone_id, service):
-    try:
-        achievement = service(user=request.user, milestone_id=milestone_id)
-    except DomainError as exc:
-        raise Http404(exc.message) from exc
+    achievement = service(user=request.user, milestone_id=milestone_id)
     if not is_htmx(request):
         return redirect("milestones")
     milestone = achievement.milestone
@@ -40,23 +37,23 @@ def _share_card(request, milestone_id, service):
 
 @login_required
 @require_POST
+@page_errors(not_found=True)
 def share(request, milestone_id):
     return _share_card(request, milestone_id, services.achievement_share)
 
 
 @login_required
 @require_POST
+@page_errors(not_found=True)
 def unshare(request, milestone_id):
     return _share_card(request, milestone_id, services.achievement_unshare)
 
 
 @login_required
 @require_POST
+@page_errors(not_found=True)
 def celebration_seen(request, celebration_id):
-    try:
-        services.celebration_seen(user=request.user, celebration_id=celebration_id)
-    except DomainError as exc:
-        raise Http404(exc.message) from exc
+    services.celebration_seen(user=request.user, celebration_id=celebration_id)
     return HttpResponse(status=204) if is_htmx(request) else redirect("dashboard")
 
 

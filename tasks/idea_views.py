@@ -3,16 +3,17 @@ plain form posts that work without JavaScript."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.catalog import Platform
 from accounts.decorators import creator_required
 from accounts.selectors import creator_get, platforms_followed
-from core.errors import DomainError, LimitReached, NotFound
+from core.errors import LimitReached
 from core.forms import cleaned_or_raise
 from core.htmx import is_htmx
+from core.page_errors import Render, page_errors
 from tasks import selectors
 from tasks.forms import IdeaForm
 from tasks.models import RoadmapTask
@@ -39,38 +40,29 @@ def _form_values(request):
     return form.service_values()
 
 
-def _own_idea(user, idea_id):
-    try:
-        return selectors.idea_get(user=user, idea_id=idea_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc  # someone else's idea is not found, not forbidden
+def _refusal_meters(request, error):
+    """htmx: the refusal or the field errors go next to the form, the meters are refreshed out
+    of band."""
+    return {"limit": isinstance(error, LimitReached), "usage": usage_for(request.creator, features=[Feature.IDEAS])}
 
 
-def _error_fragment(request, user, exc):
-    """htmx: the refusal or the field errors go next to the form (HX-Retarget), the meters are
-    refreshed out of band."""
-    response = render(
-        request,
-        "tasks/_idea_error.html",
-        {"error": exc, "limit": isinstance(exc, LimitReached), "usage": usage_for(user, features=[Feature.IDEAS])},
-    )
-    response["HX-Retarget"] = "#idea-form-error"
-    response["HX-Reswap"] = "innerHTML"
-    return response
+def _edit_form(request, error, idea_id):
+    """The idea as it is, in its form again, with the refusal."""
+    user = creator_get(user_id=request.user.pk)
+    return {"idea": selectors.idea_get(user=user, idea_id=idea_id), "task_groups": _task_choices(user)}
 
 
 @creator_required
 @require_http_methods(["GET", "POST"])
+@page_errors(
+    htmx=Render("tasks/_idea_error.html", retarget="#idea-form-error", context=_refusal_meters),
+    redirect="ideas",
+    message=limit_message,
+)
 def ideas(request):
     user = request.creator
     if request.method == "POST":
-        try:
-            idea = idea_services.idea_create(user=user, **_form_values(request))
-        except DomainError as exc:
-            if is_htmx(request):
-                return _error_fragment(request, user, exc)
-            messages.error(request, limit_message(exc))
-            return redirect("ideas")
+        idea = idea_services.idea_create(user=user, **_form_values(request))
         if not is_htmx(request):
             messages.success(request, "Idea saved.")
             return redirect("ideas")
@@ -92,39 +84,38 @@ def ideas(request):
 
 
 @login_required
+@page_errors(not_found=True)
 def idea_detail(request, idea_id):
     """htmx: one idea's list item (cancelling an edit)."""
-    idea = _own_idea(request.user, idea_id)
+    idea = selectors.idea_get(user=request.user, idea_id=idea_id)
     return render(request, "tasks/_idea.html", {"idea": idea})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@page_errors(
+    not_found=True,
+    htmx=Render("tasks/_idea_form.html", context=_edit_form),
+    page=Render("tasks/idea_edit.html", context=_edit_form),
+)
 def idea_edit(request, idea_id):
     user = creator_get(user_id=request.user.pk)
-    idea = _own_idea(user, idea_id)
-    error = None
+    idea = selectors.idea_get(user=user, idea_id=idea_id)
     if request.method == "POST":
-        try:
-            idea = idea_services.idea_update(user=user, idea_id=idea_id, **_form_values(request))
-        except DomainError as exc:
-            error = exc
-        else:
-            if is_htmx(request):
-                return render(request, "tasks/_idea.html", {"idea": idea})
-            messages.success(request, "Idea updated.")
-            return redirect("ideas")
+        idea = idea_services.idea_update(user=user, idea_id=idea_id, **_form_values(request))
+        if is_htmx(request):
+            return render(request, "tasks/_idea.html", {"idea": idea})
+        messages.success(request, "Idea updated.")
+        return redirect("ideas")
     template = "tasks/_idea_form.html" if is_htmx(request) else "tasks/idea_edit.html"
-    return render(request, template, {"idea": idea, "task_groups": _task_choices(user), "error": error})
+    return render(request, template, {"idea": idea, "task_groups": _task_choices(user)})
 
 
 @login_required
 @require_POST
+@page_errors(not_found=True)
 def idea_delete(request, idea_id):
-    try:
-        idea_services.idea_delete(user=request.user, idea_id=idea_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    idea_services.idea_delete(user=request.user, idea_id=idea_id)
     if is_htmx(request):
         return HttpResponse("")
     messages.success(request, "Idea deleted.")

@@ -15,9 +15,10 @@ from accounts.catalog import Platform
 from accounts.decorators import creator_required
 from accounts.selectors import creator_get, enrollments_of, local_today
 from accounts.streaks import stats_seen
-from core.errors import DomainError, LimitReached
+from core.errors import LimitReached
 from core.forms import cleaned_or_raise, safe_next
 from core.htmx import is_htmx
+from core.page_errors import Render, page_errors
 from milestones.selectors import celebrations_pending
 from tasks import forms, selectors
 from tasks.api import export_response
@@ -65,15 +66,13 @@ def export_meter(request):
 
 
 @creator_required
+@page_errors(redirect="roadmap", message=None)
 def roadmap(request):
     user = request.creator
     query = forms.RoadmapFilterForm(request.GET)
     if not query.is_valid():
         return redirect("roadmap")
-    try:
-        roadmap = selectors.roadmap_for(user=user, platform=query.cleaned_data["platform"] or None)
-    except DomainError:
-        return redirect("roadmap")
+    roadmap = selectors.roadmap_for(user=user, platform=query.cleaned_data["platform"] or None)
     weeks_by_phase = {}
     for day in roadmap.days:
         weeks_by_phase.setdefault(day.phase, {}).setdefault(day.week, []).append(day)
@@ -115,34 +114,29 @@ def _roadmap_url(platform=None):
     return f"{url}?{urlencode({'platform': platform})}" if platform else url
 
 
+def _export_back(request):
+    """The roadmap the export was asked from (the plain roadmap when the form is not valid)."""
+    form = forms.ExportForm(request.POST)
+    return _roadmap_url(form.cleaned_data["platform"] if form.is_valid() else None)
+
+
 @creator_required
 @require_POST
+@page_errors(redirect=_export_back, message=limit_message)
 def roadmap_export(request):
     """Download the roadmap as .ics or .csv (a form post: the browser saves the file). A refusal
     goes back to the roadmap with the message."""
-    user = request.creator
-    form = forms.ExportForm(request.POST)
-    platform = None
-    try:
-        data = cleaned_or_raise(form)
-        platform = data["platform"] or None
-        export = exports.roadmap_export(user=user, fmt=data["format"], platform=platform)
-    except DomainError as exc:
-        messages.error(request, limit_message(exc))
-        return redirect(_roadmap_url(platform))
+    data = cleaned_or_raise(forms.ExportForm(request.POST))
+    export = exports.roadmap_export(user=request.creator, fmt=data["format"], platform=data["platform"] or None)
     return export_response(export)
 
 
 @creator_required
 @require_POST
+@page_errors(redirect="roadmap", message=limit_message)
 def platform_enroll(request):
-    user = request.creator
-    try:
-        platform = cleaned_or_raise(forms.PlatformForm(request.POST))["platform"]
-        result = enrollments.platform_enroll(user=user, platform=platform)
-    except DomainError as exc:
-        messages.error(request, limit_message(exc))
-        return redirect("roadmap")
+    platform = cleaned_or_raise(forms.PlatformForm(request.POST))["platform"]
+    result = enrollments.platform_enroll(user=request.creator, platform=platform)
     if result.created:
         messages.success(request, f"You now follow the {result.enrollment.get_platform_display()} roadmap: day 1 is today.")
     return redirect(_roadmap_url(platform))
@@ -150,41 +144,31 @@ def platform_enroll(request):
 
 @creator_required
 @require_POST
+@page_errors(redirect="roadmap")
 def platform_leave(request):
-    user = request.creator
-    try:
-        platform = cleaned_or_raise(forms.PlatformForm(request.POST))["platform"]
-        enrollments.platform_leave(user=user, platform=platform)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"You left the {Platform(platform).label} roadmap; its slot is free again.")
+    platform = cleaned_or_raise(forms.PlatformForm(request.POST))["platform"]
+    enrollments.platform_leave(user=request.creator, platform=platform)
+    messages.success(request, f"You left the {Platform(platform).label} roadmap; its slot is free again.")
     return redirect("roadmap")
+
+
+def _back(request, **url_arguments):
+    # Back to where the creator was, never to another site (`next=//evil.example/x`).
+    return safe_next(request, forms.TaskCompleteForm(request.POST).data.get("next"), "dashboard")
 
 
 @login_required
 @require_POST
+@page_errors(htmx=Render("tasks/_task_error.html", retarget="#task-{task_id}-feedback"), redirect=_back)
 def task_complete(request, task_id):
     """htmx: complete a task and answer with the updated task card, the stats (out-of-band)
-    and any celebration. Without htmx, redirect back."""
+    and any celebration; a refusal goes beside the card, which stays as it was (the creator can
+    retry). Without htmx, redirect back."""
     user = creator_get(user_id=request.user.pk)
-    form = forms.TaskCompleteForm(request.POST)
-    # Back to where the creator was, never to another site (`next=//evil.example/x`).
-    back = safe_next(request, form.data.get("next"), "dashboard")
-    try:
-        data = cleaned_or_raise(form)
-        result = completion.task_complete(user=user, task_id=task_id, quality=data["quality"], notes=data["notes"])
-    except DomainError as exc:
-        if not is_htmx(request):
-            messages.error(request, exc.message)
-            return HttpResponseRedirect(back)
-        # The card stays as it was (the creator can retry); the message goes beside its form.
-        response = render(request, "tasks/_task_error.html", {"task_id": task_id, "error": exc})
-        response["HX-Retarget"] = f"#task-{task_id}-feedback"
-        response["HX-Reswap"] = "innerHTML"
-        return response
+    data = cleaned_or_raise(forms.TaskCompleteForm(request.POST))
+    result = completion.task_complete(user=user, task_id=task_id, quality=data["quality"], notes=data["notes"])
     if not is_htmx(request):
-        return HttpResponseRedirect(back)
+        return HttpResponseRedirect(_back(request))
     task = result.completion.task
     task.completed, task.completed_at, task.locked = True, result.completion.completed_at, False
     return render(
