@@ -8,11 +8,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.catalog import Platform
+from accounts.catalog import NICHES, Platform
 from accounts.middleware import creator_timezone_activate
 from accounts.streaks import stats_seen
-from core.api import validated
+from core.api import ServiceCheckedCharField, validated
 from core.errors import InvalidInput
+
+# Niches and time zones are checked by accounts.services (a niche offered for the platform, an
+# IANA zone); the schema says what is accepted.
+NICHE_HELP = "A niche offered for the platform, or empty: " + "; ".join(
+    f"{platform}: {', '.join(niches)}" for platform, niches in NICHES.items()
+)
+TIMEZONE_HELP = "An IANA time zone, e.g. Europe/Berlin."
 
 
 class ProfileOutput(serializers.Serializer):
@@ -75,10 +82,12 @@ class SignupApi(APIView):
     class SignupInput(serializers.Serializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
-        platform = serializers.CharField(max_length=16, help_text=f"One of {', '.join(Platform.values)}.")
-        niche = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-        timezone = serializers.CharField(max_length=64, required=False, default="UTC")
-        display_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+        platform = ServiceCheckedCharField(documented={"enum": Platform.values})
+        niche = serializers.CharField(required=False, allow_blank=True, default="", help_text=NICHE_HELP)
+        timezone = serializers.CharField(required=False, default="UTC", help_text=TIMEZONE_HELP)
+        display_name = ServiceCheckedCharField(
+            required=False, allow_blank=True, default="", documented={"maxLength": services.DISPLAY_NAME_MAX}
+        )
 
     @extend_schema(
         request=SignupInput,
@@ -124,9 +133,9 @@ class LogoutApi(APIView):
 
 class MeApi(APIView):
     class MePatchInput(serializers.Serializer):
-        niche = serializers.CharField(max_length=32, required=False)
-        timezone = serializers.CharField(max_length=64, required=False)
-        display_name = serializers.CharField(max_length=60, required=False)
+        niche = serializers.CharField(required=False, help_text=NICHE_HELP)
+        timezone = serializers.CharField(required=False, help_text=TIMEZONE_HELP)
+        display_name = ServiceCheckedCharField(required=False, documented={"maxLength": services.DISPLAY_NAME_MAX})
         milestone_emails = serializers.BooleanField(required=False)
 
     @extend_schema(responses={200: MeOutput})

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.services import checkout
-from core.api import validated
+from core.api import ServiceCheckedCharField, validated
 
 _URL_OUTPUT = inline_serializer("BillingUrlOutput", {"url": serializers.URLField()})
 _STATE_OUTPUT = inline_serializer(
@@ -18,8 +18,8 @@ _STATE_OUTPUT = inline_serializer(
 
 class CheckoutApi(APIView):
     class CheckoutInput(serializers.Serializer):
-        plan = serializers.ChoiceField(choices=checkout.PAID_PLANS)
-        interval = serializers.ChoiceField(choices=checkout.INTERVALS, default="month")
+        plan = ServiceCheckedCharField(documented={"enum": list(checkout.PAID_PLANS)})
+        interval = ServiceCheckedCharField(default="month", documented={"enum": list(checkout.INTERVALS)})
 
     @extend_schema(request=CheckoutInput, responses={200: _URL_OUTPUT})
     def post(self, request):

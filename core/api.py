@@ -3,7 +3,9 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions as drf
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -69,6 +71,37 @@ def exception_handler(exc, context):
     else:
         body = error_body(code, str(exc.detail))
     return Response(body, status=exc.status_code, headers=headers)
+
+
+class ServiceChecked:
+    """An Input serializer field that only shapes input (its type, whether it is required, its
+    default): the rule is the service's, which refuses a bad value with InvalidInput naming the
+    field (the same 400 envelope). The OpenAPI schema still documents the rule: `documented`
+    holds the service's own constants (maxLength, minimum, maximum, enum)."""
+
+    schema_type = "string"
+
+    def __init__(self, *, documented, **kwargs):
+        self.documented = documented
+        super().__init__(**kwargs)
+
+
+class ServiceCheckedCharField(ServiceChecked, serializers.CharField):
+    pass
+
+
+class ServiceCheckedIntegerField(ServiceChecked, serializers.IntegerField):
+    schema_type = "integer"
+
+
+class ServiceCheckedFieldSchema(OpenApiSerializerFieldExtension):
+    """drf-spectacular: a ServiceChecked field's schema is its type plus the service's limits."""
+
+    target_class = ServiceChecked
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": self.target.schema_type, **self.target.documented}
 
 
 def validated(serializer_class, data):

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.api import StatsOutput
 from accounts.catalog import Platform
 from accounts.streaks import stats_seen
-from core.api import validated
+from core.api import ServiceCheckedCharField, ServiceCheckedIntegerField, validated
 from milestones.api import AchievementOutput, CelebrationOutput, share_url
 from tasks import selectors
 from tasks.services import completion, enrollments, exports, ideas
@@ -142,8 +142,12 @@ def completion_body(result, *, profile):
 class TaskCompleteApi(APIView):
     auth_loads_stats = False  # the service locks and re-reads them
     class CompleteInput(serializers.Serializer):
-        quality = serializers.IntegerField(min_value=1, max_value=5, required=False)
-        notes = serializers.CharField(max_length=completion.NOTES_MAX, required=False, allow_blank=True, default="")
+        quality = ServiceCheckedIntegerField(
+            required=False, documented={"minimum": completion.QUALITY_MIN, "maximum": completion.QUALITY_MAX}
+        )
+        notes = ServiceCheckedCharField(
+            required=False, allow_blank=True, default="", documented={"maxLength": completion.NOTES_MAX}
+        )
 
     @extend_schema(request=CompleteInput, responses={201: CompletionOutput, 200: CompletionOutput})
     def post(self, request, task_id):
@@ -167,8 +171,10 @@ class IdeaOutput(serializers.Serializer):
 
 class IdeasApi(APIView):
     class IdeaCreateInput(serializers.Serializer):
-        title = serializers.CharField(max_length=ideas.TITLE_MAX)
-        notes = serializers.CharField(max_length=ideas.NOTES_MAX, required=False, allow_blank=True, default="")
+        title = ServiceCheckedCharField(documented={"maxLength": ideas.TITLE_MAX})
+        notes = ServiceCheckedCharField(
+            required=False, allow_blank=True, default="", documented={"maxLength": ideas.NOTES_MAX}
+        )
         task = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="A task id of a roadmap you follow.")
 
     @extend_schema(responses={200: IdeaOutput(many=True)})
@@ -184,8 +190,8 @@ class IdeasApi(APIView):
 
 class IdeaApi(APIView):
     class IdeaPatchInput(serializers.Serializer):
-        title = serializers.CharField(max_length=ideas.TITLE_MAX, required=False)
-        notes = serializers.CharField(max_length=ideas.NOTES_MAX, required=False, allow_blank=True)
+        title = ServiceCheckedCharField(required=False, documented={"maxLength": ideas.TITLE_MAX})
+        notes = ServiceCheckedCharField(required=False, allow_blank=True, documented={"maxLength": ideas.NOTES_MAX})
         task = serializers.IntegerField(required=False, allow_null=True, help_text="null detaches the idea.")
 
     @extend_schema(request=IdeaPatchInput, responses={200: IdeaOutput})
@@ -221,7 +227,9 @@ class ExportsApi(APIView):
     content_negotiation_class = AnyAcceptNegotiation
 
     class ExportInput(serializers.Serializer):
-        format = serializers.ChoiceField(choices=exports.FORMATS, help_text="ics: iCalendar, one all-day event per task; csv: progress.")
+        format = ServiceCheckedCharField(
+            help_text="ics: iCalendar, one all-day event per task; csv: progress.", documented={"enum": list(exports.FORMATS)}
+        )
         platform = serializers.CharField(max_length=16, required=False, help_text="A platform you follow (default: your main one).")
 
     @extend_schema(
@@ -244,7 +252,7 @@ class EnrollmentOutput(serializers.Serializer):
 
 class EnrollmentsApi(APIView):
     class EnrollInput(serializers.Serializer):
-        platform = serializers.CharField(max_length=16, help_text=f"One of {', '.join(Platform.values)}.")
+        platform = ServiceCheckedCharField(documented={"enum": Platform.values})
 
     @extend_schema(request=EnrollInput, responses={201: EnrollmentOutput, 200: EnrollmentOutput})
     def post(self, request):

@@ -18,6 +18,7 @@ from tasks import selectors
 from tasks.models import ROADMAP_DAYS, TaskCompletion
 
 NOTES_MAX = 2000
+QUALITY_MIN, QUALITY_MAX = 1, 5
 DEFAULT_QUALITY = 3
 
 
@@ -39,8 +40,8 @@ def completion_input(*, user, task_id, quality, notes, now):
     notes text of at most NOTES_MAX characters (InvalidInput naming each)."""
     quality = DEFAULT_QUALITY if quality is None else quality
     errors = {}
-    if not isinstance(quality, int) or isinstance(quality, bool) or not 1 <= quality <= 5:
-        errors["quality"] = ["A whole number from 1 to 5."]
+    if not isinstance(quality, int) or isinstance(quality, bool) or not QUALITY_MIN <= quality <= QUALITY_MAX:
+        errors["quality"] = [f"A whole number from {QUALITY_MIN} to {QUALITY_MAX}."]
     if not isinstance(notes, str) or len(notes) > NOTES_MAX:
         errors["notes"] = [f"Text of at most {NOTES_MAX} characters."]
     InvalidInput.raise_if_any(errors)
