@@ -9,7 +9,7 @@ import uuid
 import psycopg
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, InternalError, OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
 
@@ -45,9 +45,12 @@ def _failure_kind(exc):
     state = getattr(cause, "sqlstate", None)
     if state in _BUSY_STATES:
         return _BUSY_STATES[state]
-    # psycopg gives no SQLSTATE when it cannot reach the server at all (refused, reset).
+    # psycopg gives no SQLSTATE when it cannot reach the server at all (refused, reset), nor when
+    # the exchange stopped following the protocol because the server connection was cut mid-way:
+    # its own InternalError ("received 2 results from command 'BEGIN'" when PgBouncer's server
+    # connection dies as PostgreSQL restarts). The server's internal errors (XX...) carry one.
     if state in _UNAVAILABLE_STATES or (state or "").startswith("08") or (
-        state is None and isinstance(cause, psycopg.OperationalError)
+        state is None and isinstance(cause, (psycopg.OperationalError, psycopg.InternalError))
     ):
         return "unavailable"
     return None
@@ -108,7 +111,7 @@ class RequestContextMiddleware:
         and a database that went away (restart, failover) "unavailable", not "broken": the
         request did not complete and every write is all or nothing and safe to replay, so tell
         the client to retry."""
-        if not isinstance(exception, (OperationalError, InterfaceError)):
+        if not isinstance(exception, (OperationalError, InterfaceError, InternalError)):
             return None
         kind = _failure_kind(exception)
         if kind is None:
