@@ -17,14 +17,17 @@ class CreatorTimezoneMiddleware:
     (signed out, staff) reads UTC. A page request signed in with the session costs one small
     query (the profile's zone). The API authenticates inside DRF, after this middleware:
     accounts.permissions.IsCreator activates the zone there from the profile the token query
-    already loaded, and this middleware still resets it after the response."""
+    already loaded, and this middleware still resets it after the response. A request without a
+    session cookie cannot be signed in with the session: it is not asked who its user is, which
+    would build the session and the anonymous user for nothing (the API, health checks)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        timezone.deactivate()
-        user = getattr(request, "user", None)
+        # No zone to clear first: every request this middleware served deactivated its own on the way out.
+        session = getattr(request, "session", None)
+        user = None if session is not None and not session.session_key else getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             zone = CreatorProfile.objects.filter(user_id=user.pk).values_list("timezone", flat=True).first()
             if zone:

@@ -19,6 +19,8 @@ def _networks(spec):
     return tuple(ipaddress.ip_network(net, strict=False) for net in spec)
 
 
+# Every request parses its peer's address, and a server sees the same few again and again.
+@functools.lru_cache(maxsize=1024)
 def _address(text):
     try:
         return str(ipaddress.ip_address(text.strip()))

@@ -2,16 +2,20 @@
 conflicts that outlasted their retries, or a database that is unreachable (restarting, failing
 over) answered as a clean 503 with Retry-After."""
 
+import functools
 import logging
+import secrets
 import time
-import uuid
 
 import psycopg
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db import InterfaceError, OperationalError
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
+from django.db import InterfaceError, InternalError, OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject, empty
 
 from core import db_router, metrics
 from core.api import error_body
@@ -45,9 +49,12 @@ def _failure_kind(exc):
     state = getattr(cause, "sqlstate", None)
     if state in _BUSY_STATES:
         return _BUSY_STATES[state]
-    # psycopg gives no SQLSTATE when it cannot reach the server at all (refused, reset).
+    # psycopg gives no SQLSTATE when it cannot reach the server at all (refused, reset), nor when
+    # the exchange stopped following the protocol because the server connection was cut mid-way:
+    # its own InternalError ("received 2 results from command 'BEGIN'" when PgBouncer's server
+    # connection dies as PostgreSQL restarts). The server's internal errors (XX...) carry one.
     if state in _UNAVAILABLE_STATES or (state or "").startswith("08") or (
-        state is None and isinstance(cause, psycopg.OperationalError)
+        state is None and isinstance(cause, (psycopg.OperationalError, psycopg.InternalError))
     ):
         return "unavailable"
     return None
@@ -71,10 +78,11 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        # META, not request.headers: that builds a dict of every header, which nothing else here needs.
+        request_id = request.META.get("HTTP_X_REQUEST_ID") or secrets.token_hex(16)
         # A client-sent id goes into every log line: no control characters (log injection).
         if control_character(request_id, allow_whitespace=False) is not None:
-            request_id = uuid.uuid4().hex
+            request_id = secrets.token_hex(16)
         token = request_id_var.set(request_id[:64])
         ip_token = client_ip_var.set(client_ip(request))
         # A new request reads from a replica until it writes, unless its browser wrote a moment
@@ -108,7 +116,7 @@ class RequestContextMiddleware:
         and a database that went away (restart, failover) "unavailable", not "broken": the
         request did not complete and every write is all or nothing and safe to replay, so tell
         the client to retry."""
-        if not isinstance(exception, (OperationalError, InterfaceError)):
+        if not isinstance(exception, (OperationalError, InterfaceError, InternalError)):
             return None
         kind = _failure_kind(exception)
         if kind is None:
@@ -169,3 +177,18 @@ class ControlCharacterMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse(error_body("invalid", "Some fields are not valid.", {field: [message]}), status=400)
         return render(request, "400.html", {"field": field, "message": message}, status=400)
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's messages, with the storage (a cookie signer and the session backend) built when a
+    request first adds or reads a message: most requests (the API, redirects, assets, health
+    checks) do neither, and a storage nobody touched has nothing to save."""
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(functools.partial(default_storage, request))
+
+    def process_response(self, request, response):
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)

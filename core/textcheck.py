@@ -7,17 +7,18 @@ with a 400 naming the field. Tab, line feed and carriage return are allowed in f
 (accounts' display-name check).
 """
 
-import unicodedata
+import re
 
-_MULTILINE_WHITESPACE = frozenset("\t\n\r")
+# Unicode's control characters (category Cc, fixed by its stability policy): C0, DEL and C1. One
+# regular expression scans in C what a loop over the characters did in Python, on every request.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_MULTILINE_WHITESPACE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # not \t \n \r
 
 
 def control_character(text, *, allow_whitespace=True):
     """The first control character in `text` (None when there is none)."""
-    for char in text:
-        if unicodedata.category(char) == "Cc" and not (allow_whitespace and char in _MULTILINE_WHITESPACE):
-            return char
-    return None
+    found = (_CONTROL_BUT_MULTILINE_WHITESPACE if allow_whitespace else _CONTROL).search(text)
+    return found.group() if found else None
 
 
 def control_character_message(char):

@@ -55,7 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RequestContextMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the policy header built once per process (core/csp.py).
+    "core.csp.CSPMiddleware",
     # A NUL or other control character in the path, the query or a form field: 400 naming it,
     # before any view (nothing is written).
     "core.middleware.ControlCharacterMiddleware",
@@ -68,7 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: the signed-in creator's time zone for every date on the page.
     "accounts.middleware.CreatorTimezoneMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, with the message storage built only when a request adds or reads a message.
+    "core.middleware.LazyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it turns a lockout raised by the authentication backends into the lockout answer.
     "axes.middleware.AxesMiddleware",

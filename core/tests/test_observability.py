@@ -139,6 +139,9 @@ def _database_gone(error):
     psycopg.errors.AdminShutdown("terminating connection due to administrator command"),
     psycopg.errors.CannotConnectNow("the database system is shutting down"),
     psycopg.OperationalError("connection failed: Connection refused"),
+    # PgBouncer's server connection cut at the instant PostgreSQL restarts: psycopg's own
+    # InternalError (no SQLSTATE) for an exchange that no longer matches the protocol.
+    psycopg.InternalError("received 2 results from command 'BEGIN'"),
 ])
 def test_a_database_restart_answers_503_unavailable_not_500(monkeypatch, error):
     from accounts.tests.factories import CreatorFactory
@@ -166,12 +169,18 @@ def test_the_unavailable_page_does_not_touch_the_database_again(monkeypatch, cli
 
 
 @pytest.mark.django_db
-def test_other_database_errors_stay_500(monkeypatch):
+@pytest.mark.parametrize("error", [
+    psycopg.errors.DiskFull("disk full"),
+    # The server's own internal_error / data_corrupted carry a SQLSTATE: a fault to look at, not a restart.
+    psycopg.errors.InternalError_("internal error"),
+    psycopg.errors.DataCorrupted("invalid page in block"),
+])
+def test_other_database_errors_stay_500(monkeypatch, error):
     from accounts.tests.factories import CreatorFactory
     from core.testing.api import api_client_for
 
     api = api_client_for(CreatorFactory())
     api.raise_request_exception = False
-    monkeypatch.setattr("milestones.selectors.celebrations_pending", _database_gone(psycopg.errors.DiskFull("disk full")))
+    monkeypatch.setattr("milestones.selectors.celebrations_pending", _database_gone(error))
 
     assert api.get("/api/v1/celebrations").status_code == 500

@@ -1,0 +1,94 @@
+"""What every request pays for: a request that needs no session, no user, no messages and no
+nonce builds none of them, and the shortcuts taken for it change nothing a page or a browser sees
+(the policy header is django-csp's own, nonces differ per page, messages survive a redirect)."""
+
+import re
+
+import pytest
+from csp.decorators import csp_exempt, csp_update
+from csp.exceptions import CSPNonceError
+from csp.utils import build_policy
+from django.contrib import messages
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.http import HttpResponse
+from django.test import Client
+from django.utils.functional import empty
+
+from core.csp import CSPMiddleware
+from core.middleware import LazyMessageMiddleware
+
+
+def directives(header):
+    return dict(part.strip().split(" ", 1) for part in header.split(";") if part.strip())
+
+
+@pytest.mark.django_db
+def test_a_request_without_a_session_cookie_builds_no_session_user_or_message_storage():
+    request = Client().get("/healthz").wsgi_request
+
+    assert request.session.accessed is False
+    assert request.user._wrapped is empty
+    assert request._messages._wrapped is empty
+
+
+def test_a_message_added_before_a_redirect_is_stored_for_the_next_page(rf):
+    def saving(request):
+        messages.info(request, "Saved.")
+        return HttpResponse(status=302)
+
+    def showing(request):
+        return HttpResponse(" ".join(str(message) for message in messages.get_messages(request)))
+
+    redirect = SessionMiddleware(LazyMessageMiddleware(saving))(rf.get("/"))
+    next_request = rf.get("/")
+    next_request.COOKIES["messages"] = redirect.cookies["messages"].value
+    page = SessionMiddleware(LazyMessageMiddleware(showing))(next_request)
+
+    assert page.content == b"Saved."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/docs", "/healthz", "/login/"])
+def test_the_policy_header_is_the_one_django_csp_builds(path):
+    response = Client().get(path)
+    nonce = getattr(response.wsgi_request, "_csp_nonce", None)
+
+    assert directives(response["Content-Security-Policy"]) == directives(build_policy(nonce=nonce))
+    assert (nonce is not None) == (path == "/api/v1/docs")  # only the page with an inline script asked for one
+
+
+@pytest.mark.django_db
+def test_each_page_gets_its_own_nonce_the_one_its_inline_scripts_carry():
+    nonces = []
+    for _ in range(2):
+        response = Client().get("/api/v1/docs")
+        script_src = directives(response["Content-Security-Policy"])["script-src"]
+        (nonce,) = re.findall(r"'nonce-([^']+)'", script_src)
+        assert f'nonce="{nonce}"' in response.content.decode()
+        nonces.append(nonce)
+
+    assert nonces[0] != nonces[1]
+
+
+@pytest.mark.django_db
+def test_a_changed_policy_setting_changes_the_header(settings):
+    Client().get("/healthz")  # the header as built from the settings before the change
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+
+    assert Client().get("/healthz")["Content-Security-Policy"] == "default-src 'none'"
+
+
+def test_a_view_decorated_with_django_csp_keeps_its_own_policy(rf):
+    exempt = CSPMiddleware(csp_exempt()(lambda request: HttpResponse()))
+    updated = CSPMiddleware(csp_update({"img-src": ["https://img.example"]})(lambda request: HttpResponse()))
+
+    assert "Content-Security-Policy" not in exempt(rf.get("/"))
+    assert "https://img.example" in directives(updated(rf.get("/"))["Content-Security-Policy"])["img-src"]
+
+
+@pytest.mark.django_db
+def test_a_nonce_asked_for_after_the_header_was_written_is_an_error():
+    request = Client().get("/healthz").wsgi_request
+
+    with pytest.raises(CSPNonceError):
+        str(request.csp_nonce)
