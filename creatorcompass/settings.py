@@ -139,7 +139,12 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
         )
     # Persistent connections: without them every request forks a PostgreSQL backend.
     _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    _db["CONN_HEALTH_CHECKS"] = True
+    # A health check is a `SELECT 1` before the first query of each request on a reused
+    # connection. Straight to PostgreSQL it finds a connection a restart cut; behind PgBouncer the
+    # pool absorbs PostgreSQL's restarts (server_login_retry) and the check is one more round trip
+    # through the pool per request, so it is off there by default (a PgBouncer restart then costs
+    # each worker one 503 `unavailable`, after which Django reconnects).
+    _db["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=not DB_TRANSACTION_POOLING)
 
 # Read replicas (streaming replicas of the primary): selectors read there, anything after a write
 # in the same request, and anything inside a transaction, reads the primary (core.db_router).

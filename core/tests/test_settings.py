@@ -33,3 +33,14 @@ def test_lock_order_checks_are_on_with_debug_and_off_in_production():
     development = _manage(*show, DEBUG="true")
 
     assert (production.stdout.strip(), development.stdout.strip()) == ("False", "True"), production.stderr + development.stderr
+
+
+def test_health_checks_are_on_straight_to_postgresql_and_off_behind_pgbouncer():
+    show = ["shell", "-v", "0", "-c", "from django.conf import settings; print(settings.DATABASES['default']['CONN_HEALTH_CHECKS'])"]
+    url = "postgres://postgres@127.0.0.1:5432/creatorcompass"
+
+    direct = _manage(*show, DEBUG="true", DATABASE_URL=url)
+    pooled = _manage(*show, DEBUG="true", DATABASE_URL=url, DB_TRANSACTION_POOLING="true")
+    pooled_checked = _manage(*show, DEBUG="true", DATABASE_URL=url, DB_TRANSACTION_POOLING="true", DB_CONN_HEALTH_CHECKS="true")
+
+    assert [r.stdout.strip() for r in (direct, pooled, pooled_checked)] == ["True", "False", "True"], direct.stderr + pooled.stderr
