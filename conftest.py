@@ -69,6 +69,16 @@ def roadmap(catalogue):
 
 
 @pytest.fixture
+def browser(creator):
+    """A browser (Django's test client) signed in as the module's `creator`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(creator)
+    return client
+
+
+@pytest.fixture
 def ops(db):
     """A browser client logged in as a staff superuser (the ops team)."""
     from django.test import Client

@@ -27,13 +27,6 @@ def creator(roadmap):
     return user
 
 
-@pytest.fixture
-def browser(creator):
-    client = Client()
-    client.force_login(creator)
-    return client
-
-
 def _bad_field(response):
     return response.context["field"] if response.context else response.json()["error"]["fields"]
 

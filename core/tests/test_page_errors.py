@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
 from accounts.models import Enrollment
 from accounts.tokens import verification_token_make
@@ -28,13 +28,6 @@ def creator(roadmap):
     user = creator_on("free", platform="youtube", timezone="UTC")
     Enrollment.objects.filter(user=user).update(started_on=datetime.date.today() - datetime.timedelta(days=4))
     return user
-
-
-@pytest.fixture
-def browser(creator):
-    client = Client()
-    client.force_login(creator)
-    return client
 
 
 def messages_on(response):

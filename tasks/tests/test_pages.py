@@ -20,13 +20,6 @@ def creator(roadmap):
     return user
 
 
-@pytest.fixture
-def browser(creator):
-    client = Client()
-    client.force_login(creator)
-    return client
-
-
 @pytest.mark.django_db
 def test_dashboard_shows_todays_task_progress_streak_and_calendar(browser, roadmap):
     html = browser.get("/dashboard/").content.decode()

@@ -23,13 +23,6 @@ def creator(roadmap):
     return user
 
 
-@pytest.fixture
-def browser(creator):
-    client = Client()
-    client.force_login(creator)
-    return client
-
-
 def save_ideas(creator, n):
     for i in range(n):
         ideas.idea_create(user=creator, title=f"Idea {i}")
