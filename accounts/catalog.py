@@ -1,6 +1,21 @@
-"""Platforms a creator can grow on, and the niches offered for each."""
+"""Platforms a creator can grow on, the niches offered for each, and the time zones a creator
+can live in."""
+
+import functools
+import zoneinfo
 
 from django.db import models
+
+
+@functools.cache
+def timezones():
+    """The IANA time zone names this system knows (read from disk once)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_timezone(name):
+    """Whether `name` is an IANA time zone: the one check the service, the model and the forms use."""
+    return name in timezones()
 
 
 class Platform(models.TextChoices):

@@ -1,15 +1,14 @@
 import dataclasses
-import zoneinfo
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.urls import reverse
 
 from accounts import services
-from accounts.catalog import NICHES, Platform, niche_choices
+from accounts.catalog import NICHES, Platform, niche_choices, timezones
 from core.errors import DomainError, EmailTaken
 
-TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(timezones())]
 
 
 def _grouped_niches():
@@ -29,7 +28,7 @@ class SignupForm(forms.Form):
         help_text="At least 8 characters, not a common or all-numeric password.",
     )
     display_name = forms.CharField(
-        max_length=60, required=False, help_text="How your name appears on shared milestones."
+        max_length=services.DISPLAY_NAME_MAX, required=False, help_text="How your name appears on shared milestones."
     )
     platform = forms.CharField(widget=forms.RadioSelect(choices=Platform.choices))
     niche = forms.CharField(required=False, widget=forms.Select(choices=_grouped_niches()))

@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.catalog import Platform
+from accounts.catalog import Platform, is_timezone
 
 EMAIL_UNIQUE_CONSTRAINT = "accounts_user_email_ci_unique"
 
@@ -75,7 +75,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 def _validate_timezone(value):
-    if value not in zoneinfo.available_timezones():
+    if not is_timezone(value):
         raise ValidationError(f"{value!r} is not an IANA time zone.")
 
 

@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts import jobs
 from accounts.authentication import token_expired
-from accounts.catalog import Platform, check_platform, is_valid_niche
+from accounts.catalog import Platform, check_platform, is_timezone, is_valid_niche
 from accounts.locks import stats_qs_select_for_update
 from accounts.models import (
     EMAIL_UNIQUE_CONSTRAINT,
@@ -49,7 +49,7 @@ def _check_niche(platform, niche, errors):
 
 
 def _check_timezone(tz, errors):
-    if tz not in zoneinfo.available_timezones():
+    if not is_timezone(tz):
         errors["timezone"] = [f"{tz!r} is not an IANA time zone, e.g. Europe/Berlin."]
 
 
