@@ -59,6 +59,9 @@ def malformed_reason(payload):
         value = obj.get(name)
         if not isinstance(value, kind_of) or (name == "customer" and not _is_id(value)):
             return f"{kind}.{name} is not a {kind_of.__name__}" + (" id" if name == "customer" else "")
+    amount = obj.get("amount_paid")
+    if kind == "invoice" and amount is not None and (not isinstance(amount, int) or isinstance(amount, bool) or amount < 0):
+        return "invoice.amount_paid is not a whole number of cents"
     if kind == "subscription" and not isinstance(obj["items"].get("data"), list):
         return "subscription.items has no data"
     if kind == "checkout.session" and obj.get("subscription") is not None and not _is_id(obj.get("subscription")):

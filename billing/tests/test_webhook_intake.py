@@ -9,7 +9,7 @@ from django.test import Client
 from djstripe.models import Event, WebhookEventTrigger
 
 from accounts.tests.factories import CreatorFactory
-from billing.models import Entitlement
+from billing.models import Entitlement, Payment
 from billing.services import checkout, stripe_sync
 from billing.tests import stripe_objects as so
 from billing.tests.conftest import WEBHOOK_SECRET
@@ -27,6 +27,16 @@ def test_a_nul_customer_id_is_a_400_not_a_500(webhook_endpoint, customer_id, emu
     sub = so.subscription(so.new_id("sub"), customer_id) | {"customer": "\u0000"}
     response = deliver(so.event("customer.subscription.updated", sub))
     assert response.status_code == 400 and not Event.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount", [-1, "12", 1.5, True])
+def test_an_invoice_whose_amount_is_not_whole_cents_is_a_400_not_a_500(webhook_endpoint, customer_id, emulator, deliver, amount):
+    # Found by the fuzz in CI: amount_paid -1 broke the Payment's check constraint, a 500 retried forever.
+    sub = emulator.put(so.subscription(so.new_id("sub"), customer_id))
+    invoice = emulator.put(so.invoice(so.new_id("in"), customer_id, sub["id"])) | {"amount_paid": amount}
+    response = deliver(so.event("invoice.paid", invoice))
+    assert response.status_code == 400 and not Event.objects.exists() and not Payment.objects.exists()
 
 
 @pytest.mark.django_db
