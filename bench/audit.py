@@ -1,14 +1,18 @@
-"""Benchmark: audit_integrity on a generated database of N creators (default 100,000).
+"""Benchmark: audit_integrity on generated databases of N creators, several sizes in one run.
 
-    .venv/bin/python bench/audit.py [--creators 100000]
+    .venv/bin/python bench/audit.py [--creators 100000,1000000] [--runs 3]
 
-Builds the rows with set-based SQL on a fresh PostgreSQL database (creators with profile,
-stats, enrollment, three completions on three days in a row, their achievements (tasks-1,
-streak-3) and celebrations, an ideas counter), plants one breach of each kind the data can
-show, then times the audit (median of 3) and checks it finds exactly those.
+For each size, builds the rows with set-based SQL on a fresh PostgreSQL database (creators with
+profile, stats, enrollment, three completions on three days in a row, their achievements
+(tasks-1, streak-3) and celebrations, an ideas counter), plants one breach of each kind the data
+can show, then times the audit (each invariant's query in every run, and the median of the runs)
+and checks it finds exactly those. With several sizes it prints the ratio of the largest to the
+smallest, in total and per invariant, and fails when the total grows worse than linearly (more
+than 1.2 × the ratio of the sizes: 12× for 100k → 1M). The database is dropped at the end.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -16,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import configure, recreate_database  # noqa: E402
+from bench.common import configure, drop_database, recreate_database  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/creatorcompass_bench_audit"
 
@@ -40,7 +44,7 @@ GENERATE = [
     "SELECT id, user_id, now(), now() FROM milestones_milestoneachievement",
     "INSERT INTO usage_usagecounter (user_id, feature, period_start, starts_at, resets_at, used, created_at) "
     "SELECT id, 'ideas', current_date, now() - interval '19 hours', now() + interval '5 hours', 2, now() FROM accounts_user",
-    "ANALYZE",
+    "VACUUM ANALYZE",  # as autovacuum leaves a table in use (visibility map for index-only scans), and never mid-run
 ]
 FIRST = "(SELECT MIN(id) FROM accounts_user)"
 STREAK_3 = "(SELECT id FROM milestones_milestone WHERE code = 'streak-3')"
@@ -67,43 +71,97 @@ PLANT = {  # one breach of each kind the generated data can show, on seven creat
 }
 
 
+def generate_and_plant(creators):
+    """`creators` generated creators in place of any before (the content stays), then the plants;
+    returns the audit's breaches before the plants (none expected)."""
+    from django.db import connection
+
+    from ops import audit
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")  # one INSERT of 1M creators takes minutes
+        cursor.execute("TRUNCATE accounts_user RESTART IDENTITY CASCADE")  # and every table of a creator's rows
+        for sql in GENERATE:
+            cursor.execute(sql, {"n": creators})
+        cursor.execute("RESET statement_timeout")  # the audit runs under the product's session settings
+    print(f"generated {creators} creators in {time.perf_counter() - started:.1f}s", flush=True)
+    clean = audit.audit()
+    with connection.cursor() as cursor:
+        for statements in PLANT.values():
+            for sql in statements:
+                cursor.execute(sql)
+    return clean
+
+
+def timed_audit():
+    """One audit, invariant by invariant: ({check name: seconds}, breaches)."""
+    from ops import audit
+
+    seconds, found = {}, []
+    for check in audit.CHECKS:
+        started = time.perf_counter()
+        found += check()
+        seconds[check.__name__] = time.perf_counter() - started
+    return seconds, found
+
+
+def measure(creators, runs):
+    """Generate, plant and audit `runs` times, printing each invariant's runs and median. Returns
+    ({check name: median seconds, "total": median of the runs' totals}, whether the audit found
+    exactly the plants)."""
+    clean = generate_and_plant(creators)
+    load_before = os.getloadavg()[0]
+    timings, found = [], []
+    for _ in range(runs):
+        seconds, found = timed_audit()
+        timings.append({**seconds, "total": sum(seconds.values())})
+    medians = {name: statistics.median(run[name] for run in timings) for name in timings[0]}
+    print(f"audit of {creators} creators, {len(timings[0]) - 1} invariants, one query each "
+          f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after):")
+    for name, median in medians.items():
+        print(f"  {name:36} median {median:7.2f}s   runs {', '.join(f'{run[name]:.2f}' for run in timings)}")
+    expected = sorted(name.split(" ")[0] for name in PLANT)
+    found = sorted(breach.check for breach in found)
+    exact = not clean and found == expected
+    print(f"  clean database: {len(clean)} breaches; after planting {len(PLANT)}: {found} "
+          f"({'exactly the planted ones' if exact else f'NOT the planted ones, expected {expected}'})", flush=True)
+    return medians, exact
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--creators", type=int, default=100_000)
+    parser.add_argument("--creators", default="100000", help="sizes, comma-separated: 100000,1000000")
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    import os
-
+    sizes = sorted(int(size) for size in args.creators.split(","))
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     recreate_database(database_url)
     configure(database_url)
     from django.core.management import call_command
     from django.db import connection
 
-    from ops import audit
-
-    call_command("migrate", verbosity=0)
-    call_command("load_content", verbosity=0)
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        for sql in GENERATE:
-            cursor.execute(sql, {"n": args.creators})
-    print(f"generated {args.creators} creators in {time.perf_counter() - started:.1f}s")
-    clean = audit.audit()
-    with connection.cursor() as cursor:
-        for statements in PLANT.values():
-            for sql in statements:
-                cursor.execute(sql)
-    timings, found = [], None
-    for _ in range(3):
-        started = time.perf_counter()
-        found = audit.audit()
-        timings.append(time.perf_counter() - started)
-    print(f"audit of {args.creators} creators: median {statistics.median(timings):.2f}s "
-          f"(runs {', '.join(f'{t:.2f}' for t in timings)}), {len(audit.CHECKS)} invariants, one query each")
-    print(f"clean database: {len(clean)} breaches; after planting {len(PLANT)}: {sorted(b.check for b in found)}")
-    expected = sorted(name.split(" ")[0] for name in PLANT)
-    if clean or sorted(b.check for b in found) != expected:
-        sys.exit(f"expected no breach on the clean database, then exactly {expected}")
+    results = {}
+    try:
+        call_command("migrate", verbosity=0)  # once: migrating takes minutes
+        call_command("load_content", verbosity=0)
+        for creators in sizes:
+            results[creators] = measure(creators, args.runs)
+    finally:
+        connection.close()
+        drop_database(database_url)
+    failures = [f"{creators} creators: not exactly the planted breaches"
+                for creators, (_, exact) in results.items() if not exact]
+    if len(sizes) > 1:
+        small, large = results[sizes[0]][0], results[sizes[-1]][0]
+        bound = 1.2 * sizes[-1] / sizes[0]
+        ratio = large["total"] / small["total"]
+        print(f"{sizes[-1]} / {sizes[0]} creators: the audit took {ratio:.1f}x (linear or better: at most {bound:g}x); "
+              "per invariant: " + ", ".join(f"{name} {large[name] / small[name]:.1f}x" for name in small if name != "total"))
+        if ratio > bound:
+            failures.append(f"the audit took {ratio:.1f}x for {sizes[-1] / sizes[0]:g}x the creators")
+    if failures:
+        sys.exit("; ".join(failures))
 
 
 if __name__ == "__main__":

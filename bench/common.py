@@ -27,13 +27,22 @@ def configure(database_url):
     django.setup()
 
 
-def recreate_database(database_url):
+def _on_server(database_url, *statements):
+    """Run statements on the server's `postgres` database; `{name}` is the URL's database."""
     import psycopg
 
     name = database_url.rsplit("/", 1)[1]
     with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        for statement in statements:
+            conn.execute(statement.format(name=name))
+
+
+def recreate_database(database_url):
+    _on_server(database_url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 'CREATE DATABASE "{name}"')
+
+
+def drop_database(database_url):
+    _on_server(database_url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port():

@@ -10,7 +10,7 @@ derived columns that may have drifted too. `--fix` (ops.repair) re-derives it cr
 
 import dataclasses
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.services import StatsTally
@@ -29,8 +29,17 @@ class Breach:
     detail: str
 
 
+# Each check reads every creator's rows in one query: at 1,000,000 creators one takes tens of
+# seconds, past the statement timeout that keeps requests from piling up (settings.
+# DATABASE_TIMEOUTS), which would cancel the audit. It gets its own limit, set per transaction
+# (SET LOCAL holds through PgBouncer's transaction pooling).
+STATEMENT_TIMEOUT = "15min"
+
+
 def _rows(sql, params=()):
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         return [dict(zip(columns, row)) for row in cursor.fetchall()]

@@ -243,3 +243,19 @@ def test_ops_see_breaches_and_repair_them_from_the_integrity_page(creator, ops):
     assert "Repaired 1 creator(s)." in done and "No breach" in done
     assert achieved(creator) == ["tasks-1"] and enrollment_at(creator) == (1, 1)
     assert Client().get("/admin/integrity/").status_code == 302  # staff only
+
+
+@pytest.mark.postgres(reason="statement_timeout is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_audit_queries_outlast_the_request_statement_timeout():
+    """A check at 1,000,000 creators runs for tens of seconds: the requests' statement timeout
+    (here 1 ms for the session) must not cancel the audit's queries."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 1")
+    try:
+        assert audit._rows("SELECT pg_sleep(0.05) IS NULL AS slept") == [{"slept": False}]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
