@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import functools
 
 from django.db.models import Count, FilteredRelation, Q
 from django.template.loader import render_to_string
@@ -107,6 +108,8 @@ class TaskHtml:
     title: str
     locked_note: str
     advice: str
+    form_start: str
+    form_end: str
 
 
 def task_html(task, *, version):
@@ -139,7 +142,7 @@ class CreatorTask:
     def completed(self):
         return self.completed_at is not None
 
-    @property
+    @functools.cached_property
     def html(self):
         return task_html(self.task, version=self.catalogue_version)
 
