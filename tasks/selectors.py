@@ -2,13 +2,15 @@
 
 import dataclasses
 import datetime
+import functools
 
 from django.db.models import Count, FilteredRelation, Q
+from django.template.loader import render_to_string
 
 from accounts import selectors as account_selectors
 from billing.plan_rules import plan_covers_day
 from billing.selectors import plan_for
-from core.catalog import catalogue_cached
+from core.catalog import catalogue_cached, catalogue_version
 from core.errors import NotFound
 from tasks.models import PHASES, ROADMAP_DAYS, ContentIdea, RoadmapTask, TaskCompletion
 
@@ -48,6 +50,7 @@ class Roadmap:
     today: int
     days: list
     progress: Progress
+    catalogue_version: str | None  # core.catalog's token the tasks and plan were read at
 
     @property
     def completed(self):
@@ -74,16 +77,19 @@ class Roadmap:
 class RoadmapCatalogue:
     tasks: dict  # id -> active RoadmapTask
     weeks: dict  # platform -> {(phase, week): frozenset of its active task ids}, in roadmap order
+    ordered: dict  # platform -> tuple of its active tasks, in roadmap order (day, order)
 
 
 def _roadmap_catalogue_load():
-    tasks = {task.pk: task for task in RoadmapTask.objects.filter(is_active=True)}
-    weeks = {}
+    tasks = {task.pk: task for task in RoadmapTask.objects.filter(is_active=True).order_by("platform", "day", "order")}
+    weeks, ordered = {}, {}
     for task in tasks.values():
         weeks.setdefault(task.platform, {}).setdefault((task.phase, task.week), set()).add(task.pk)
+        ordered.setdefault(task.platform, []).append(task)
     return RoadmapCatalogue(
         tasks=tasks,
         weeks={platform: {week: frozenset(ids) for week, ids in sorted(by_week.items())} for platform, by_week in weeks.items()},
+        ordered={platform: tuple(platform_tasks) for platform, platform_tasks in ordered.items()},
     )
 
 
@@ -93,43 +99,94 @@ def roadmap_catalogue(*, version):
     return catalogue_cached("tasks.roadmap", version, _roadmap_catalogue_load)
 
 
+@dataclasses.dataclass(frozen=True)
+class TaskHtml:
+    """The parts of a task's card that are the same for every creator, as HTML
+    (templates/tasks/task_card/<part>.html)."""
+
+    chips: str
+    title: str
+    locked_note: str
+    advice: str
+    form_start: str
+    form_end: str
+
+
+def task_html(task, *, version):
+    """The task's TaskHtml: rendered once per process, catalogue version and task, and kept with
+    the catalogue's copies (a content load changes the version, and the next read renders the new
+    text). Without a version it is rendered and not kept."""
+    rendered = catalogue_cached("tasks.task_html", version, dict)
+    html = rendered.get(task.pk)
+    if html is None:
+        parts = {part.name: render_to_string(f"tasks/task_card/{part.name}.html", {"task": task}) for part in dataclasses.fields(TaskHtml)}
+        html = rendered[task.pk] = TaskHtml(**parts)
+    return html
+
+
+class CreatorTask:
+    """One roadmap task as one creator sees it: the task (the process's catalogue copy, shared
+    by every request, so never written to) with the creator's completion and plan lock. Reads
+    everything else from the task."""
+
+    def __init__(self, task, *, completed_at, locked, catalogue_version):
+        self.task = task
+        self.completed_at = completed_at
+        self.locked = locked
+        self.catalogue_version = catalogue_version
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    @property
+    def completed(self):
+        return self.completed_at is not None
+
+    @functools.cached_property
+    def html(self):
+        return task_html(self.task, version=self.catalogue_version)
+
+
 def roadmap_for(*, user, platform=None, now=None):
     """The creator's roadmap for a platform they follow (default: their main one): every day
-    with its date, tasks, completed and locked-by-plan flags. Four queries whatever the
-    progress (enrollment, plan, tasks, completions); `user` comes with its profile."""
+    with its date, tasks (CreatorTask), completed and locked-by-plan flags. Four small queries
+    whatever the progress (catalogue version, enrollment, entitlement, completions): the tasks
+    and plans come from the process's copy of the catalogue; `user` comes with its profile."""
     profile = user.profile
+    version = catalogue_version()
     enrollment = account_selectors.enrollment_get(user=user, platform=platform or profile.platform)
     if enrollment is None:
         raise NotFound("You do not follow this platform's roadmap.")
-    plan = plan_for(user, now=now)
+    plan = plan_for(user, now=now, catalogue_version=version)
     today = account_selectors.roadmap_day_today(enrollment=enrollment, profile=profile, now=now)
     completions = dict(
         TaskCompletion.objects.filter(user=user, task__platform=enrollment.platform).values_list("task_id", "completed_at")
     )
-    days = {}
-    for task in RoadmapTask.objects.filter(platform=enrollment.platform, is_active=True).order_by("day", "order"):
-        task.completed_at = completions.get(task.pk)
-        task.completed = task.completed_at is not None
-        task.locked = not plan_covers_day(plan, task.day)
+    days, completed = {}, 0
+    for task in roadmap_catalogue(version=version).ordered.get(enrollment.platform, ()):
+        card = CreatorTask(
+            task, completed_at=completions.get(task.pk), locked=not plan_covers_day(plan, task.day), catalogue_version=version
+        )
+        completed += card.completed
         if task.day not in days:
             days[task.day] = RoadmapDay(
                 day=task.day,
                 date=enrollment.started_on + datetime.timedelta(days=task.day - 1),
                 phase=task.phase,
                 week=task.week,
-                locked=task.locked,
+                locked=card.locked,
                 is_today=task.day == min(today, ROADMAP_DAYS),
                 tasks=[],
             )
-        days[task.day].tasks.append(task)
-    all_tasks = [t for d in days.values() for t in d.tasks]
+        days[task.day].tasks.append(card)
     return Roadmap(
         platform=enrollment.platform,
         enrollment=enrollment,
         plan=plan,
         today=today,
         days=list(days.values()),
-        progress=Progress(completed=sum(t.completed for t in all_tasks), total=len(all_tasks)),
+        progress=Progress(completed=completed, total=sum(len(day.tasks) for day in days.values())),
+        catalogue_version=version,
     )
 
 

@@ -1,6 +1,7 @@
 """Tasks' pages: dashboard, roadmap, completing a task without a full page reload (htmx),
 exporting the roadmap, following and leaving other platforms."""
 
+import functools
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -8,7 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from accounts.catalog import Platform
@@ -28,10 +31,22 @@ from usage.models import Feature
 from usage.selectors import usage_for
 
 
+@functools.lru_cache(maxsize=4096)
+def _date_label(date, fmt, language):
+    return date_format(date, fmt)
+
+
+def date_label(date, fmt):
+    """`date|date:fmt` of the templates, formatted once per process: the roadmap's 90 day labels
+    and the calendar's 91 cells are the same dates for every creator (a date has no time zone)."""
+    return _date_label(date, fmt, get_language())
+
+
 @creator_required
 def dashboard(request):
     user = request.creator
     roadmap = selectors.roadmap_for(user=user)
+    calendar = selectors.activity_calendar(user=user, today=local_today(profile=user.profile))
     return render(
         request,
         "tasks/dashboard.html",
@@ -40,8 +55,8 @@ def dashboard(request):
             "stats": stats_seen(user.stats, profile=user.profile),
             "roadmap": roadmap,
             "today": roadmap.today_day,
-            "calendar": selectors.activity_calendar(user=user, today=local_today(profile=user.profile)),
-            "celebrations": celebrations_pending(user=user),
+            "calendar": [[(date_label(date, "M j"), count) for date, count in week] for week in calendar],
+            "celebrations": celebrations_pending(user=user, catalogue_version=roadmap.catalogue_version),
             "usage": usage_for(user),
         },
     )
@@ -75,7 +90,7 @@ def roadmap(request):
     roadmap = selectors.roadmap_for(user=user, platform=query.cleaned_data["platform"] or None)
     weeks_by_phase = {}
     for day in roadmap.days:
-        weeks_by_phase.setdefault(day.phase, {}).setdefault(day.week, []).append(day)
+        weeks_by_phase.setdefault(day.phase, {}).setdefault(day.week, []).append((day, date_label(day.date, "D M j")))
     phases = [(phase, PHASES[phase], weeks) for phase, weeks in weeks_by_phase.items()]
     followed = enrollments_of(user=user)
     platforms = [
@@ -170,12 +185,12 @@ def task_complete(request, task_id):
     if not is_htmx(request):
         return HttpResponseRedirect(_back(request))
     task = result.completion.task
-    task.completed, task.completed_at, task.locked = True, result.completion.completed_at, False
+    card = selectors.CreatorTask(task, completed_at=result.completion.completed_at, locked=False, catalogue_version=None)
     return render(
         request,
         "tasks/_complete_response.html",
         {
-            "task": task,
+            "task": card,
             "stats": stats_seen(result.stats, profile=user.profile),
             "progress": selectors.roadmap_progress(user=user, platform=task.platform),
             "celebrations": result.pending_celebrations,

@@ -3,6 +3,7 @@ completion and the week advance."""
 
 import dataclasses
 
+from django.db import connections, router
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -139,9 +140,22 @@ def _advance(*, user, task, catalogue):
     completion completed it: the task was open until now). The rule is week_advance. One query,
     the ids of the tasks the creator completed (at most 270, read from the unique index); which
     tasks each week has comes from the catalogue."""
-    done = set(TaskCompletion.objects.filter(user=user).order_by().values_list("task_id", flat=True))
+    done = _completed_task_ids(user_id=user.pk)
     move_to, phase_completed = week_advance(weeks=catalogue.weeks[task.platform], done=done, week=(task.phase, task.week))
     if move_to is not None:
         phase, week = move_to
         account_services.enrollment_move_to(user=user, platform=task.platform, phase=phase, week=week)
     return phase_completed
+
+
+def _completed_task_ids(*, user_id):
+    """The ids of every task the creator completed, as a set. Hand-written SQL, like
+    core.catalog.catalogue_version: the statement is one index read, and on the hot path the
+    ORM's query building and row handling cost more CPU than it."""
+    meta = TaskCompletion._meta
+    connection = connections[router.db_for_read(TaskCompletion)]
+    quote = connection.ops.quote_name
+    task, user = (quote(meta.get_field(name).column) for name in ("task", "user"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {task} FROM {quote(meta.db_table)} WHERE {user} = %s", [user_id])
+        return {task_id for (task_id,) in cursor.fetchall()}

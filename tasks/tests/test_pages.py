@@ -1,14 +1,15 @@
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Enrollment
 from accounts.tests.factories import CreatorFactory
+from core.catalog import LoadReport, upsert_by_key
 from milestones.models import Celebration
-from tasks.models import TaskCompletion
+from tasks.models import RoadmapTask, TaskCompletion
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -93,6 +94,9 @@ def test_dashboard_and_roadmap_query_counts_do_not_grow_with_progress(browser, c
         return len(captured)
 
     TaskCompletion.objects.create(user=creator, task=roadmap[1], points=16, completed_at="2026-01-01T00:00Z", local_date=datetime.date.today())
+    # The first requests fill the process's copies of the catalogue (tasks, plans, milestones), as
+    # a warm worker has them; counted are the requests after.
+    count("/dashboard/"), count("/roadmap/")
     one = (count("/dashboard/"), count("/roadmap/"))
     TaskCompletion.objects.bulk_create(
         TaskCompletion(user=creator, task=roadmap[d], points=16, completed_at="2026-01-01T00:00Z", local_date=datetime.date.today() - datetime.timedelta(days=d))
@@ -110,3 +114,52 @@ def test_staff_without_a_profile_are_sent_to_the_admin(catalogue):
     client = Client()
     client.force_login(User.objects.create_superuser("ops2@example.com", "x-long-password"))
     assert client.get("/roadmap/").url == "/admin/"
+
+
+def _card(html, task):
+    """The task's card (its <article>) in a page."""
+    at = html.index(f'id="task-{task.pk}"')
+    return html[html.rindex("<article", 0, at) : html.index("</article>", at)]
+
+
+@pytest.mark.django_db
+def test_roadmap_day_labels_are_each_days_date(browser, creator):
+    started = Enrollment.objects.get(user=creator).started_on
+    html = browser.get("/roadmap/").content.decode()
+
+    for day in (1, 2, 90):
+        date = started + datetime.timedelta(days=day - 1)
+        assert f'<strong>Day {day}</strong> <span class="muted">{date:%a %b} {date.day}</span>' in html
+
+
+@pytest.mark.django_db
+def test_a_completed_task_shows_completed_right_after_and_only_for_its_creator(browser, creator, roadmap):
+    other = Client()
+    other.force_login(CreatorFactory(platform="youtube", timezone="UTC"))
+    Enrollment.objects.exclude(user=creator).update(started_on=datetime.date.today() - datetime.timedelta(days=4))
+    for client in (browser, other):  # both pages seen first: whatever a worker keeps is warm
+        client.get("/roadmap/"), client.get("/dashboard/")
+
+    assert browser.post(f"/roadmap/tasks/{roadmap[5].pk}/complete/", {"quality": "4"}).status_code == 302
+
+    for page in ("/roadmap/", "/dashboard/"):
+        done = _card(browser.get(page).content.decode(), roadmap[5])
+        assert 'class="task task-done"' in done and "✓ Done" in done and "Mark complete" not in done
+        still_open = _card(other.get(page).content.decode(), roadmap[5])
+        assert "task-done" not in still_open and "Mark complete" in still_open
+
+
+@pytest.mark.django_db
+def test_the_pages_show_the_advice_a_content_load_changed(browser, roadmap):
+    """A task's advice HTML is kept per catalogue version; a content load changes the version,
+    so the next page shows the new text."""
+    for page in ("/roadmap/", "/dashboard/"):
+        assert "Because it helps." in _card(browser.get(page).content.decode(), roadmap[5])
+
+    with transaction.atomic():
+        upsert_by_key(RoadmapTask, "code", [{"code": roadmap[5].code, "why": "Because viewers\nasked."}], LoadReport())
+
+    for page in ("/roadmap/", "/dashboard/"):
+        today = _card(browser.get(page).content.decode(), roadmap[5])
+        assert "Because viewers<br>asked." in today and "Because it helps." not in today
+    assert "Because it helps." in _card(browser.get("/roadmap/").content.decode(), roadmap[4])
