@@ -79,6 +79,16 @@ def _replica_lag_seconds(alias):
         return float(cursor.fetchone()[0])
 
 
+def replica_lag(alias):
+    """The replica's replay lag in seconds, or None when it does not answer."""
+    try:
+        return _replica_lag_seconds(alias)
+    except DatabaseError as error:
+        logger.warning("replica %s is unavailable: %s", alias, error)
+        connections[alias].close()
+        return None
+
+
 def _unusable_reason(alias):
     """None when the replica may serve reads, else "down" or "lagging" (checked at most every
     REPLICA_CHECK_SECONDS in this process)."""
@@ -86,15 +96,14 @@ def _unusable_reason(alias):
     checked = _health.get(alias)
     if checked and now - checked[0] < settings.REPLICA_CHECK_SECONDS:
         return checked[1]
-    try:
-        lag = _replica_lag_seconds(alias)
-        reason = "lagging" if lag > settings.REPLICA_MAX_LAG_SECONDS else None
-        if reason:
-            logger.warning("replica %s is %.1f s behind; reading the primary", alias, lag)
-    except DatabaseError as error:
-        logger.warning("replica %s is unavailable; reading the primary: %s", alias, error)
-        connections[alias].close()
+    lag = replica_lag(alias)
+    if lag is None:
         reason = "down"
+    elif lag > settings.REPLICA_MAX_LAG_SECONDS:
+        logger.warning("replica %s is %.1f s behind; reading the primary", alias, lag)
+        reason = "lagging"
+    else:
+        reason = None
     _health[alias] = (now, reason)
     return reason
 

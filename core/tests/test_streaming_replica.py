@@ -223,3 +223,43 @@ def test_the_token_check_fails_without_the_primary_fallback(replica, roadmap, mo
     monkeypatch.setattr(authentication, "DEFAULT_DB_ALIAS", "replica_1")
     replica.pause_replay()
     assert _api_signup_then_me(APIClient).status_code == 401
+
+
+def _scraped_replica_series():
+    """{metric name: value} for replica_1's series on /metrics (the test client is on 127.0.0.1,
+    an allowed network)."""
+    body = Client().get("/metrics").content.decode()
+    found = {}
+    for name in ("creatorcompass_replica_lag_seconds", "creatorcompass_replica_up"):
+        prefix = f'{name}{{replica="replica_1"}} '
+        found.update({name: float(line.removeprefix(prefix)) for line in body.splitlines() if line.startswith(prefix)})
+    return found
+
+
+def test_metrics_export_how_far_behind_the_replica_is(replica, roadmap):
+    """What CreatorCompassReplicaLag (deploy/prometheus/rules/alerts.yml) alerts on: the lag
+    read off the replica at scrape time, growing while its replay is paused."""
+    replica.catch_up()
+    replica.pause_replay()
+    User.objects.create(email="writer@example.com")  # received, not replayed
+    time.sleep(2)
+    paused = _scraped_replica_series()
+    assert paused["creatorcompass_replica_up"] == 1
+    assert 2 <= paused["creatorcompass_replica_lag_seconds"] < 60
+
+    replica.resume_replay()
+    replica.catch_up()
+    # As above: another database's long transaction on the shared cluster reads as lag until it commits.
+    deadline = time.monotonic() + 20
+    while _scraped_replica_series()["creatorcompass_replica_lag_seconds"] > 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _scraped_replica_series()["creatorcompass_replica_lag_seconds"] == 0
+
+
+def test_metrics_say_a_stopped_replica_is_down(replica, roadmap):
+    replica.stop()
+    try:
+        connections["replica_1"].close()
+        assert _scraped_replica_series() == {"creatorcompass_replica_up": 0}
+    finally:
+        replica.restart()
