@@ -6,6 +6,7 @@ files). Access: a bearer token (METRICS_TOKEN) or a client address (core.client_
 address the proxy saw, never the proxy's own) in METRICS_ALLOWED_NETWORKS.
 """
 
+import functools
 import ipaddress
 import logging
 import os
@@ -46,6 +47,16 @@ _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 
 def method_label(method):
     return method if method in _KNOWN_METHODS else "other"
+
+
+@functools.lru_cache(maxsize=4096)
+def request_series(route, method, status):
+    """The request counter's and duration histogram's series for one route, method and status.
+    Routes are the URLconf's patterns (bounded), methods are folded by method_label: a few
+    hundred series, each looked up under prometheus-client's lock once per process, not on
+    every request."""
+    return (REQUESTS.labels(route, method_label(method), str(status)),
+            REQUEST_SECONDS.labels(route))
 
 
 logger = logging.getLogger("creatorcompass.metrics")

@@ -103,9 +103,10 @@ class RequestContextMiddleware:
         elapsed = time.perf_counter() - started
         if settings.METRICS_ENABLED:
             match = request.resolver_match
-            route = match.route if match else "unmatched"
-            metrics.REQUESTS.labels(route, metrics.method_label(request.method), str(response.status_code)).inc()
-            metrics.REQUEST_SECONDS.labels(route).observe(elapsed)
+            count, duration = metrics.request_series(match.route if match else "unmatched", request.method,
+                                                     response.status_code)
+            count.inc()
+            duration.observe(elapsed)
         response["X-Request-ID"] = request_id[:64]
         # The server's share of a page's time, for the browser's devtools and bench/pages.py.
         response["Server-Timing"] = f"app;dur={elapsed * 1000:.1f}"
@@ -167,7 +168,8 @@ class ControlCharacterMiddleware:
         if char is not None:
             found = ("path", char)
         else:
-            found = first_control_character(_pairs(request.GET))
+            # Parsing an empty query string builds a QueryDict for nothing (most requests).
+            found = first_control_character(_pairs(request.GET)) if request.META.get("QUERY_STRING") else None
             if found is None and request.content_type in _FORM_TYPES:
                 found = first_control_character(_pairs(request.POST))
         if found is None:

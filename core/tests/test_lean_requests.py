@@ -13,7 +13,9 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpResponse
 from django.test import Client
 from django.utils.functional import empty
+from prometheus_client import REGISTRY
 
+from core import metrics
 from core.csp import CSPMiddleware
 from core.middleware import LazyMessageMiddleware
 
@@ -29,6 +31,26 @@ def test_a_request_without_a_session_cookie_builds_no_session_user_or_message_st
     assert request.session.accessed is False
     assert request.user._wrapped is empty
     assert request._messages._wrapped is empty
+    assert "GET" not in vars(request)  # no query string, no QueryDict (core.middleware.ControlCharacterMiddleware)
+
+
+@pytest.mark.django_db
+def test_each_request_metric_series_is_looked_up_once_per_process(monkeypatch):
+    """prometheus-client finds a labelled series under a lock; the middleware keeps the series it
+    found, and every request still counts (core.metrics.request_series)."""
+    metrics.request_series.cache_clear()
+    looked_up = []
+    real_labels = metrics.REQUESTS.labels
+    monkeypatch.setattr(metrics.REQUESTS, "labels", lambda *labels: looked_up.append(labels) or real_labels(*labels))
+    counted = REGISTRY.get_sample_value(
+        "creatorcompass_http_requests_total", {"route": "healthz", "method": "GET", "status": "200"}) or 0
+
+    for _ in range(3):
+        Client().get("/healthz")
+
+    assert looked_up == [("healthz", "GET", "200")]
+    assert REGISTRY.get_sample_value(
+        "creatorcompass_http_requests_total", {"route": "healthz", "method": "GET", "status": "200"}) == counted + 3
 
 
 def test_a_message_added_before_a_redirect_is_stored_for_the_next_page(rf):
