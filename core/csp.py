@@ -52,6 +52,10 @@ def _forget_headers(setting, **kwargs):
         _headers.cache_clear()
 
 
+# django-csp makes one per response; it never holds a value (asking raises), so one serves all.
+_NONCE_AFTER_HEADER = CheckableLazyObject(DjangoCSPMiddleware._csp_nonce_post_response)
+
+
 class CSPMiddleware(DjangoCSPMiddleware):
     def process_response(self, request, response):
         # One set operation on the response's attributes, not eight hasattr calls.
@@ -63,5 +67,5 @@ class CSPMiddleware(DjangoCSPMiddleware):
                 response[header.name] = header.value(nonce)
         # As django-csp does: a nonce first asked for after the header was written is an error.
         if nonce is None:
-            request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+            request.csp_nonce = _NONCE_AFTER_HEADER
         return response
