@@ -1,8 +1,9 @@
 """Row locks on accounts' tables (DESIGN.md §3.3: the order is core.locks.LOCK_ORDER). Every
 lock on a creator's stats row goes through here, so the order check sees it."""
 
-from accounts.models import CreatorStats
+from accounts.models import CreatorStats, Enrollment
 from core.locks import lock_declare
+from core.rawsql import Table, rows_read
 
 
 def stats_qs_select_for_update():
@@ -11,3 +12,26 @@ def stats_qs_select_for_update():
     lock."""
     lock_declare(CreatorStats)
     return CreatorStats.objects.select_for_update(of=("self",))
+
+
+_STATS_FIELDS = [field.name for field in CreatorStats._meta.concrete_fields]
+
+
+def stats_lock_following(*, user_id, platform):
+    """The creator's stats row locked FOR UPDATE and read under the lock, if the creator follows
+    `platform`'s roadmap, else None and nothing is locked. Every completion starts with it, so it
+    is hand-written SQL (core.rawsql); the enrollment is an EXISTS, which locks nothing."""
+    lock_declare(CreatorStats)
+    stats = Table(CreatorStats, for_write=True)
+    enrollment = Table(Enrollment, alias=stats.alias)
+    sql = (
+        f"SELECT {stats.columns(_STATS_FIELDS)} FROM {stats.name} WHERE {stats.column('user')} = %s "
+        f"AND EXISTS (SELECT 1 FROM {enrollment.name} WHERE {enrollment.column('user')} = {stats.column('user')} "
+        f"AND {enrollment.column('platform')} = %s)"
+    )
+    if stats.connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    rows = rows_read(stats, sql, [user_id, platform], [(stats, name) for name in _STATS_FIELDS])
+    if not rows:
+        return None
+    return CreatorStats.from_db(stats.alias, _STATS_FIELDS, rows[0])

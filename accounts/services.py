@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 from accounts import jobs
 from accounts.authentication import token_expired
 from accounts.catalog import Platform, check_platform, is_timezone, is_valid_niche
-from accounts.locks import stats_qs_select_for_update
+from accounts.locks import stats_lock_following, stats_qs_select_for_update
 from accounts.models import (
     EMAIL_UNIQUE_CONSTRAINT,
     CreatorProfile,
@@ -242,13 +242,9 @@ def stats_lock(*, user_id, following=None):
     under the lock. With `following` (a platform): only if the creator follows that platform's
     roadmap, else None and nothing is locked; the check rides on the lock's query. Call inside
     a transaction, before any other lock."""
-    locked = stats_qs_select_for_update()
     if following is None:
-        return locked.get(user_id=user_id)
-    try:
-        return locked.get(user_id=user_id, user__enrollments__platform=following)
-    except CreatorStats.DoesNotExist:
-        return None
+        return stats_qs_select_for_update().get(user_id=user_id)
+    return stats_lock_following(user_id=user_id, platform=following)
 
 
 @dataclasses.dataclass(frozen=True)

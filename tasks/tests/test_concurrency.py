@@ -65,6 +65,24 @@ def test_two_threads_completing_different_tasks_both_count(roadmap, creator_toke
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_8_threads_completing_different_tasks_on_a_new_day_move_the_streak_once(roadmap, creator_token):
+    """The streak case is decided from the stats row read under its lock: without the lock (the
+    planted defect: accounts.locks.stats_lock_following without FOR UPDATE) several completions
+    read "active yesterday" and each adds a day (the streak came out 5 to 11, not 4)."""
+    user, token = creator_token
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    CreatorStats.objects.filter(user=user).update(current_streak=3, longest_streak=3, last_active_on=yesterday)
+
+    results = race(8, lambda i: _complete(token, roadmap[i + 1].pk))
+
+    assert [status for status, _ in results] == [201] * 8
+    stats = CreatorStats.objects.get(user=user)
+    assert (stats.tasks_completed, stats.current_streak, stats.longest_streak) == (8, 4, 4)
+    assert stats.last_active_on == datetime.date.today()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_8_threads_marking_one_celebration_seen_mark_it_once(roadmap, creator_token):
     user, token = creator_token
     _complete(token, roadmap[1].pk)

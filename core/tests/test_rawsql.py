@@ -1,0 +1,59 @@
+"""The hot path's hand-written reads (core.rawsql) against the ORM queries they replace: the same
+rows, the same values and types (on SQLite a date-time arrives without its zone and is converted), nothing
+read for a creator who does not qualify."""
+
+import datetime
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.locks import stats_lock_following
+from accounts.models import CreatorStats
+from accounts.tests.factories import CreatorFactory
+from core.catalog import catalogue_version
+from milestones.models import Celebration, MilestoneAchievement
+from milestones.selectors import celebrations_pending
+from milestones.tests.factories import MilestoneFactory
+
+STATS_FIELDS = [field.attname for field in CreatorStats._meta.concrete_fields]
+
+
+@pytest.mark.django_db
+def test_the_stats_lock_reads_the_row_the_orm_reads_only_for_a_followed_platform():
+    creator = CreatorFactory(platform="youtube")
+    CreatorFactory(platform="youtube")  # another creator's row must not be the one read
+    CreatorStats.objects.filter(user=creator).update(
+        points=42, tasks_completed=3, current_streak=2, longest_streak=5, last_active_on=datetime.date(2026, 11, 27)
+    )
+
+    with transaction.atomic():
+        locked = stats_lock_following(user_id=creator.pk, platform="youtube")
+        not_followed = stats_lock_following(user_id=creator.pk, platform="tiktok")
+    orm = CreatorStats.objects.get(user=creator)
+
+    assert [getattr(locked, name) for name in STATS_FIELDS] == [getattr(orm, name) for name in STATS_FIELDS]
+    assert type(locked.last_active_on) is datetime.date and locked.last_active_on == datetime.date(2026, 11, 27)
+    assert (locked._state.adding, locked._state.db) == (False, "default")
+    assert not_followed is None
+
+
+@pytest.mark.django_db
+def test_pending_celebrations_from_hand_written_sql_equal_the_orms(catalogue):
+    creator, other = CreatorFactory(platform="youtube"), CreatorFactory(platform="youtube")
+    now = timezone.now()
+    for n, (owner, seen) in enumerate([(creator, False), (creator, True), (other, False), (creator, False)]):
+        achievement = MilestoneAchievement.objects.create(user=owner, milestone=MilestoneFactory(), achieved_at=now)
+        celebration = Celebration.objects.create(user=owner, achievement=achievement, seen_at=now if seen else None)
+        # created_at is set on insert: spread them out, the last made the oldest.
+        Celebration.objects.filter(pk=celebration.pk).update(created_at=now - datetime.timedelta(minutes=n * n))
+
+    def summary(pending):
+        return [(c.id, c.created_at, c.milestone.pk) for c in pending]
+
+    by_sql = celebrations_pending(user=creator, catalogue_version=catalogue_version())
+    by_orm = celebrations_pending(user=creator)
+
+    assert summary(by_sql) == summary(by_orm)
+    assert len(by_sql) == 2 and by_sql[0].created_at < by_sql[1].created_at
+    assert all(isinstance(c.created_at, datetime.datetime) and c.created_at.tzinfo is not None for c in by_sql)
