@@ -113,9 +113,11 @@ def main():
     for label, values in ratios.items():
         print(f"{label:<24}= {median(values):.2f}x  (rounds: {', '.join(f'{v:.2f}' for v in values)})")
     fresh = all(one[name]["requests"] <= per_round_pairs for one in rounds for name in ("reference", "completion"))
-    print(f"target: completion >= 0.5x reference. Every POST a first completion: {fresh}; "
+    met = median(ratios["completion / reference"]) >= 0.6
+    print(f"target: completion >= 0.6x reference: {met}. Every POST a first completion: {fresh}; "
           f"completions stored: {TaskCompletion.objects.count()}")
+    return 0 if met and fresh else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -116,7 +116,9 @@ def main():
             rounds = []
             for r in range(args.rounds):
                 one = {}
-                for label, base in (("direct", direct), ("pooled", pooled)):
+                # Alternate which goes first, so neither always runs on the warmer (or busier) machine.
+                order = (("direct", direct), ("pooled", pooled))
+                for label, base in order if r % 2 == 0 else order[::-1]:
                     one[label] = wrk(f"{base}/", args.seconds, args.connections, ROOT / "bench/post_pairs.lua",
                                      files[label, r], 2, "/api/v1/tasks/")
                     one[label]["rps"] = one[label]["requests"] / one[label]["seconds"]
