@@ -17,6 +17,7 @@ from accounts.decorators import creator_required
 from billing import forms, selectors, webhook_intake
 from billing.services import checkout
 from core.metrics import WEBHOOK_EVENTS
+from core.middleware import database_failure_kind
 from core.page_errors import page_errors
 
 logger = logging.getLogger("creatorcompass.billing")
@@ -122,7 +123,12 @@ class StripeWebhookView(ProcessWebhookView):
         except stripe.InvalidRequestError as exc:
             logger.warning("Stripe event names an object Stripe does not have: %s", exc)
             return HttpResponseBadRequest("the event names an object Stripe does not have")
-        except Exception:  # noqa: BLE001 (logged with its traceback and counted by billing.webhooks)
+        except Exception as exc:  # noqa: BLE001 (logged with its traceback and counted by billing.webhooks)
+            if database_failure_kind(exc) is not None:
+                # No database (a restart, a failover) or a timeout, often before dj-stripe could
+                # record the delivery: RequestContextMiddleware logs it and answers 503 with
+                # Retry-After, like every other request then. Stripe redelivers either way.
+                raise
             return HttpResponseServerError("event processing failed; Stripe will redeliver")
         if not trigger.valid:
             return HttpResponseBadRequest("invalid event")

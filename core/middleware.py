@@ -40,9 +40,12 @@ _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03"}
 RETRY_AFTER_SECONDS = 2
 
 
-def _failure_kind(exc):
+def database_failure_kind(exc):
     """"lock" or "statement" (a timeout), "deadlock" or "serialization" (a conflict),
-    "unavailable" (no database), or None (a bug)."""
+    "unavailable" (no database), or None (a bug, or not a database error): the failures
+    RequestContextMiddleware answers 503 with Retry-After."""
+    if not isinstance(exc, (OperationalError, InterfaceError, InternalError)):
+        return None
     if isinstance(exc, InterfaceError):
         return "unavailable"  # the connection was closed under us
     cause = exc.__cause__
@@ -117,9 +120,7 @@ class RequestContextMiddleware:
         and a database that went away (restart, failover) "unavailable", not "broken": the
         request did not complete and every write is all or nothing and safe to replay, so tell
         the client to retry."""
-        if not isinstance(exception, (OperationalError, InterfaceError, InternalError)):
-            return None
-        kind = _failure_kind(exception)
+        kind = database_failure_kind(exception)
         if kind is None:
             return None
         context = {}

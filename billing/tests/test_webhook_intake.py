@@ -3,6 +3,7 @@ retention command. Each test names the defect it was seen to catch."""
 
 import datetime
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -14,6 +15,7 @@ from billing.services import checkout, stripe_sync
 from billing.tests import stripe_objects as so
 from billing.tests.conftest import WEBHOOK_SECRET
 from core.metrics import WEBHOOK_EVENTS
+from core.testing.dberrors import as_django
 
 
 @pytest.fixture
@@ -121,3 +123,32 @@ def test_prune_deletes_old_processed_and_invalid_deliveries_and_keeps_failed_one
     call_command("webhook_deliveries_prune")
 
     assert set(WebhookEventTrigger.objects.values_list("pk", flat=True)) == {failed_old.pk, processed_new.pk}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("error, status", [
+    # Seen in bench/faults.py --fault pg-restart --scaled: the delivery could not even be recorded
+    # while PostgreSQL restarted, and the view answered a bare 500 that nothing logged.
+    (psycopg.errors.AdminShutdown("terminating connection due to administrator command"), 503),
+    (psycopg.OperationalError("server login has been failing, try again later (server_login_retry)"), 503),
+    (psycopg.errors.LockNotAvailable("canceling statement due to lock timeout"), 503),
+    # Ours to look at, and Stripe redelivers: still a 500.
+    (psycopg.errors.DiskFull("disk full"), 500),
+    (RuntimeError("a bug in processing"), 500),
+])
+def test_a_delivery_while_the_database_is_gone_is_a_503_with_retry_after(
+    webhook_endpoint, customer_id, emulator, deliver, monkeypatch, caplog, error, status
+):
+    def fail(*args, **kwargs):
+        raise error if isinstance(error, RuntimeError) else as_django(error)
+
+    monkeypatch.setattr(WebhookEventTrigger, "from_request", fail)
+    client = Client(raise_request_exception=False)
+    sub = emulator.put(so.subscription(so.new_id("sub"), customer_id))
+
+    response = deliver(so.event("customer.subscription.updated", sub), client=client)
+
+    assert response.status_code == status
+    if status == 503:
+        assert response["Retry-After"] == "2"
+        assert any("database" in record.getMessage() for record in caplog.records)
