@@ -2,8 +2,8 @@
 the statement itself (a completion's stats lock and pending celebrations: 0.5 ms of the ORM's
 Python against 0.05 ms to send and read the statement). The statements still take every table
 and column name from the models, and values come back converted by the same converters the ORM
-applies (on SQLite a date-time arrives without its time zone), so a renamed column or another backend cannot
-silently read something else."""
+applies (on SQLite a date-time arrives without its time zone), so a renamed column or another
+backend cannot silently read something else."""
 
 from django.db import connections, router
 
