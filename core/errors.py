@@ -73,3 +73,12 @@ class Throttled(DomainError):
     status = 429
     code = "throttled"
     message = "Too many attempts. Please wait and try again."
+
+
+class TooLong(DomainError):
+    """Work that would outlast what the caller can wait for (a page's request): run it where
+    time is not bounded (a command) instead."""
+
+    status = 503
+    code = "too_long"
+    message = "This takes longer than a page can wait."

@@ -1,6 +1,5 @@
-"""Cross-table invariants (DESIGN.md §7), checked with set-based SQL. Lives in tasks because it
-reads every app's tables, and tasks is the top of the dependency chain (tasks → milestones,
-usage → billing → accounts).
+"""Cross-table invariants (DESIGN.md §7), checked with set-based SQL. Lives in ops, the top
+floor, because it reads every app's tables.
 
 Each check is one query over the whole database (no per-creator loop), so 100k creators take
 seconds. What is derived from the completions (stats, achievements, enrollment weeks) is
@@ -8,13 +7,16 @@ checked against the replay of the completions in SQL (ops.audit_sql), never agai
 derived columns that may have drifted too. `--fix` (ops.repair) re-derives it creator by creator.
 """
 
+import contextvars
 import dataclasses
+import time
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.services import StatsTally
 from billing.plan_rules import MANAGEABLE_STATUSES, plan_code_sql
+from core.errors import TooLong
 from ops import audit_sql
 from ops.replay import START
 from usage.catalog import FEATURES
@@ -33,14 +35,37 @@ class Breach:
 # seconds, past the statement timeout that keeps requests from piling up (settings.
 # DATABASE_TIMEOUTS), which would cancel the audit. It gets its own limit, set per transaction
 # (SET LOCAL holds through PgBouncer's transaction pooling).
-STATEMENT_TIMEOUT = "15min"
+STATEMENT_TIMEOUT_MS = 15 * 60 * 1000
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
+# A page cannot wait that long: gunicorn kills a worker after 30 s. audit(within=...) gives the
+# whole audit a budget instead; each check gets what is left of it as its statement timeout.
+_deadline = contextvars.ContextVar("audit_deadline", default=None)
+
+
+def _timeout_ms():
+    deadline = _deadline.get()
+    if deadline is None:
+        return STATEMENT_TIMEOUT_MS
+    left = int((deadline - time.monotonic()) * 1000)
+    if left <= 0:
+        raise TooLong(_TOO_LONG)
+    return min(left, STATEMENT_TIMEOUT_MS)
+
+
+_TOO_LONG = "The integrity audit takes longer than a page can wait at this size."
 
 
 def _rows(sql, params=()):
+    timeout_ms = _timeout_ms()
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
-        cursor.execute(sql, params)
+            cursor.execute(f"SET LOCAL statement_timeout = {timeout_ms:d}")
+        try:
+            cursor.execute(sql, params)
+        except OperationalError as error:
+            if _deadline.get() is not None and getattr(error.__cause__, "sqlstate", None) == QUERY_CANCELED:
+                raise TooLong(_TOO_LONG) from error
+            raise
         columns = [c[0] for c in cursor.description]
         return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
@@ -178,6 +203,11 @@ CHECKS = [stats_mismatches, missing_achievements, unearned_achievements, missing
           enrollment_weeks_drifted, counters_over_limit, counter_periods_overlapping, paid_without_subscription, payments_without_user]
 
 
-def audit():
-    """Every breach of every invariant."""
-    return [breach for check in CHECKS for breach in check()]
+def audit(*, within=None):
+    """Every breach of every invariant. `within` (seconds): the whole audit's budget, for a page;
+    TooLong if it runs out (no half answer: a check not run could hide a breach)."""
+    token = _deadline.set(None if within is None else time.monotonic() + within)
+    try:
+        return [breach for check in CHECKS for breach in check()]
+    finally:
+        _deadline.reset(token)

@@ -1,4 +1,5 @@
 import datetime
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -259,3 +260,37 @@ def test_audit_queries_outlast_the_request_statement_timeout():
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET statement_timeout")
+
+
+@pytest.mark.django_db
+def test_the_integrity_page_refuses_rather_than_outlast_its_budget(ops, monkeypatch):
+    """A budget spent before the checks are done: the page says so and names the command,
+    with no half answer (the checks not run could hide a breach)."""
+    monkeypatch.setattr("ops.views.PAGE_AUDIT_SECONDS", 0)
+
+    response = ops.get("/admin/integrity/")
+
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "takes longer than a page can wait" in page and "manage.py audit_integrity" in page
+    assert "No breach" not in page
+
+
+@pytest.mark.postgres(reason="statement_timeout is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_check_running_past_the_page_budget_is_cancelled_by_postgresql(ops, monkeypatch):
+    """At 1,000,000 creators the audit takes about 80 s and gunicorn kills a worker after 30 s:
+    the check still running when the budget ends is cancelled by its statement timeout (here a
+    check sleeping 5 s against a 0.3 s budget), and the page answers within the budget."""
+    def slow_check():
+        audit._rows("SELECT pg_sleep(5)")
+        return []
+
+    monkeypatch.setattr(audit, "CHECKS", [slow_check])
+    monkeypatch.setattr("ops.views.PAGE_AUDIT_SECONDS", 0.3)
+
+    started = time.monotonic()
+    response = ops.get("/admin/integrity/")
+
+    assert response.status_code == 503 and "takes longer than a page can wait" in response.content.decode()
+    assert time.monotonic() - started < 2
