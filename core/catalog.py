@@ -5,10 +5,10 @@ import dataclasses
 import uuid
 
 import yaml
-from django.db import connections, router
 from django.db.models.signals import post_delete, post_save
 
 from core.models import CatalogueVersion
+from core.rawsql import Select, Table
 
 
 @dataclasses.dataclass
@@ -50,17 +50,22 @@ def catalogue_watch(model):
     post_delete.connect(_changed_by_signal, sender=model, dispatch_uid=f"catalogue.delete.{model._meta.label}")
 
 
+def _version_select(alias):
+    versions = Table(CatalogueVersion, alias)
+    return f"SELECT {versions.column('token')} FROM {versions.name} WHERE {versions.column(versions.meta.pk.name)} = %s", [
+        (versions, "token")
+    ]
+
+
+_VERSION = Select(CatalogueVersion, _version_select)
+
+
 def catalogue_version():
-    """The catalogue's current version token; None if it has none yet. Hand-written SQL: a
-    one-column read of one row that every completion makes, where the ORM's query building
-    costs four times the statement (0.36 vs 0.08 ms of CPU on PostgreSQL)."""
-    meta = CatalogueVersion._meta
-    connection = connections[router.db_for_read(CatalogueVersion)]
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {quote('token')} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s", [1])
-        row = cursor.fetchone()
-    return row and row[0]
+    """The catalogue's current version token; None if it has none yet. Hand-written SQL
+    (core.rawsql): a one-column read of one row that every completion makes, where the ORM's
+    query building costs four times the statement (0.36 vs 0.08 ms of CPU on PostgreSQL)."""
+    rows = _VERSION.rows([1])
+    return rows[0][0] if rows else None
 
 
 def catalogue_cached(key, version, load):

@@ -6,7 +6,7 @@ import datetime
 from django.db.models import Prefetch, Q
 
 from core.catalog import catalogue_cached
-from core.rawsql import Table, rows_read
+from core.rawsql import Select, Table
 from milestones.models import KIND_ORDER, Celebration, Milestone, MilestoneAchievement
 
 
@@ -43,20 +43,25 @@ def celebrations_pending(*, user, catalogue_version=None):
     ]
 
 
-def _pending_rows(*, user_id):
-    """(id, created_at, milestone id) of the creator's unseen celebrations, oldest first: the
-    query above with the milestone's id alone, in hand-written SQL (core.rawsql), as every
-    completion and every dashboard reads it."""
-    celebration = Table(Celebration)
-    achievement = Table(MilestoneAchievement, alias=celebration.alias)
+def _pending_select(alias):
+    celebration, achievement = Table(Celebration, alias), Table(MilestoneAchievement, alias)
     sql = (
         f"SELECT {celebration.columns(('id', 'created_at'))}, {achievement.column('milestone')} "
         f"FROM {celebration.name} JOIN {achievement.name} ON {achievement.column('id')} = {celebration.column('achievement')} "
         f"WHERE {celebration.column('user')} = %s AND {celebration.column('seen_at')} IS NULL "
         f"ORDER BY {celebration.column('created_at')}, {celebration.column('id')}"
     )
-    fields = [(celebration, "id"), (celebration, "created_at"), (achievement, "milestone")]
-    return rows_read(celebration, sql, [user_id], fields)
+    return sql, [(celebration, "id"), (celebration, "created_at"), (achievement, "milestone")]
+
+
+# (id, created_at, milestone id) of the creator's unseen celebrations, oldest first: the query
+# above with the milestone's id alone, in hand-written SQL (core.rawsql), as every completion and
+# every dashboard reads it.
+_PENDING = Select(Celebration, _pending_select)
+
+
+def _pending_rows(*, user_id):
+    return _PENDING.rows([user_id])
 
 
 def milestones_for(*, user, platform):

@@ -40,6 +40,7 @@ QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
 # A page cannot wait that long: gunicorn kills a worker after 30 s. audit(within=...) gives the
 # whole audit a budget instead; each check gets what is left of it as its statement timeout.
 _deadline = contextvars.ContextVar("audit_deadline", default=None)
+_TOO_LONG = "The integrity audit takes longer than a page can wait at this size."
 
 
 def _timeout_ms():
@@ -50,9 +51,6 @@ def _timeout_ms():
     if left <= 0:
         raise TooLong(_TOO_LONG)
     return min(left, STATEMENT_TIMEOUT_MS)
-
-
-_TOO_LONG = "The integrity audit takes longer than a page can wait at this size."
 
 
 def _rows(sql, params=()):

@@ -11,7 +11,9 @@ from django.utils import timezone
 from accounts.locks import stats_lock_following
 from accounts.models import CreatorStats
 from accounts.tests.factories import CreatorFactory
-from core.catalog import catalogue_version
+from core.catalog import _version_select, catalogue_version
+from core.models import CatalogueVersion
+from core.rawsql import Select
 from milestones.models import Celebration, MilestoneAchievement
 from milestones.selectors import celebrations_pending
 from milestones.tests.factories import MilestoneFactory
@@ -57,3 +59,20 @@ def test_pending_celebrations_from_hand_written_sql_equal_the_orms(catalogue):
     assert summary(by_sql) == summary(by_orm)
     assert len(by_sql) == 2 and by_sql[0].created_at < by_sql[1].created_at
     assert all(isinstance(c.created_at, datetime.datetime) and c.created_at.tzinfo is not None for c in by_sql)
+
+
+@pytest.mark.django_db
+def test_a_statement_is_built_once_per_database_and_read_every_time(catalogue):
+    """The SQL text and its converters depend on the database alone: built on the first call
+    (names from the models, converters looked up), then only executed."""
+    built = []
+
+    def build(alias):
+        built.append(alias)
+        return _version_select(alias)
+
+    select = Select(CatalogueVersion, build)
+    tokens = [select.rows([1]) for _ in range(3)]
+
+    assert built == ["default"]
+    assert tokens == [[(catalogue_version(),)]] * 3

@@ -3,7 +3,6 @@ completion and the week advance."""
 
 import dataclasses
 
-from django.db import connections, router
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -11,6 +10,7 @@ from billing.plan_rules import days_every_plan_covers, plan_covers_day
 from billing.selectors import plan_for, plans_catalogue
 from core.catalog import catalogue_version
 from core.errors import InvalidInput, NotFound, PlanRequired
+from core.rawsql import Select, Table
 from core.transactions import durable_service
 from core.upsert import insert_once
 from milestones import services as milestone_services
@@ -148,14 +148,18 @@ def _advance(*, user, task, catalogue):
     return phase_completed
 
 
+def _completed_task_ids_select(alias):
+    completions = Table(TaskCompletion, alias)
+    return f"SELECT {completions.column('task')} FROM {completions.name} WHERE {completions.column('user')} = %s", [
+        (completions, "task")
+    ]
+
+
+# Hand-written SQL (core.rawsql): the statement is one index read, and on the hot path the ORM's
+# query building and row handling cost more CPU than it.
+_COMPLETED_TASK_IDS = Select(TaskCompletion, _completed_task_ids_select)
+
+
 def _completed_task_ids(*, user_id):
-    """The ids of every task the creator completed, as a set. Hand-written SQL, like
-    core.catalog.catalogue_version: the statement is one index read, and on the hot path the
-    ORM's query building and row handling cost more CPU than it."""
-    meta = TaskCompletion._meta
-    connection = connections[router.db_for_read(TaskCompletion)]
-    quote = connection.ops.quote_name
-    task, user = (quote(meta.get_field(name).column) for name in ("task", "user"))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {task} FROM {quote(meta.db_table)} WHERE {user} = %s", [user_id])
-        return {task_id for (task_id,) in cursor.fetchall()}
+    """The ids of every task the creator completed, as a set."""
+    return {task_id for (task_id,) in _COMPLETED_TASK_IDS.rows([user_id])}
