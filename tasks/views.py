@@ -1,7 +1,6 @@
 """Tasks' pages: dashboard, roadmap, completing a task without a full page reload (htmx),
 exporting the roadmap, following and leaving other platforms."""
 
-import functools
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -9,9 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from accounts.catalog import Platform
@@ -23,7 +20,7 @@ from core.forms import cleaned_or_raise, safe_next
 from core.htmx import is_htmx
 from core.page_errors import Render, page_errors
 from milestones.selectors import celebrations_pending
-from tasks import forms, selectors
+from tasks import forms, fragments, selectors
 from tasks.api import export_response
 from tasks.models import PHASES
 from tasks.services import completion, enrollments, exports
@@ -31,22 +28,12 @@ from usage.models import Feature
 from usage.selectors import usage_for
 
 
-@functools.lru_cache(maxsize=4096)
-def _date_label(date, fmt, language):
-    return date_format(date, fmt)
-
-
-def date_label(date, fmt):
-    """`date|date:fmt` of the templates, formatted once per process: the roadmap's 90 day labels
-    and the calendar's 91 cells are the same dates for every creator (a date has no time zone)."""
-    return _date_label(date, fmt, get_language())
-
-
 @creator_required
 def dashboard(request):
     user = request.creator
     roadmap = selectors.roadmap_for(user=user)
     calendar = selectors.activity_calendar(user=user, today=local_today(profile=user.profile))
+    today = roadmap.today_day
     return render(
         request,
         "tasks/dashboard.html",
@@ -54,10 +41,11 @@ def dashboard(request):
             "creator": user,
             "stats": stats_seen(user.stats, profile=user.profile),
             "roadmap": roadmap,
-            "today": roadmap.today_day,
-            "calendar": [[(date_label(date, "M j"), count) for date, count in week] for week in calendar],
+            "today": today,
+            "today_cards": [fragments.task_card(task, request=request, open_details=True) for task in today.tasks] if today else [],
+            "calendar": fragments.calendar_weeks(calendar),
             "celebrations": celebrations_pending(user=user, catalogue_version=roadmap.catalogue_version),
-            "usage": usage_for(user),
+            "usage": usage_for(user, plan=roadmap.plan),
         },
     )
 
@@ -90,8 +78,11 @@ def roadmap(request):
     roadmap = selectors.roadmap_for(user=user, platform=query.cleaned_data["platform"] or None)
     weeks_by_phase = {}
     for day in roadmap.days:
-        weeks_by_phase.setdefault(day.phase, {}).setdefault(day.week, []).append((day, date_label(day.date, "D M j")))
-    phases = [(phase, PHASES[phase], weeks) for phase, weeks in weeks_by_phase.items()]
+        weeks_by_phase.setdefault(day.phase, {}).setdefault(day.week, []).append(day)
+    phases = [
+        (phase, PHASES[phase], [(week, fragments.roadmap_days(days, request=request)) for week, days in weeks.items()])
+        for phase, weeks in weeks_by_phase.items()
+    ]
     followed = enrollments_of(user=user)
     platforms = [
         {
@@ -112,7 +103,7 @@ def roadmap(request):
             "phases": phases,
             "enrollments": followed,
             "platforms": platforms,
-            "usage": usage_for(user, features=[Feature.PLATFORMS, Feature.EXPORTS]),
+            "usage": usage_for(user, features=[Feature.PLATFORMS, Feature.EXPORTS], plan=roadmap.plan),
         },
     )
 
@@ -185,12 +176,12 @@ def task_complete(request, task_id):
     if not is_htmx(request):
         return HttpResponseRedirect(_back(request))
     task = result.completion.task
-    card = selectors.CreatorTask(task, completed_at=result.completion.completed_at, locked=False, catalogue_version=None)
+    task_seen = selectors.CreatorTask(task, completed_at=result.completion.completed_at, locked=False, catalogue_version=None)
     return render(
         request,
         "tasks/_complete_response.html",
         {
-            "task": card,
+            "card": fragments.task_card(task_seen, request=request),
             "stats": stats_seen(result.stats, profile=user.profile),
             "progress": selectors.roadmap_progress(user=user, platform=task.platform),
             "celebrations": result.pending_celebrations,

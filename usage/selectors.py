@@ -65,14 +65,15 @@ class Usage:
         return any(m.at_limit for m in self.meters)
 
 
-def usage_for(user, *, now=None, features=None):
+def usage_for(user, *, now=None, features=None, plan=None):
     """The creator's meters for `features` (default: every metered feature) at `now`: what the
     open periods' counters say (their periods were fixed when they opened, in the time zone of
     then); a feature with no open period shows the one that would open now, in the creator's
     time zone. Two or three queries (the plan: billing's plan_for; the counters) whatever the
-    number of features; `user` comes with its profile."""
+    number of features, one given `plan` (the creator's plan_for at `now`, which the page already
+    read, e.g. with its roadmap); `user` comes with its profile."""
     now = now or timezone.now()
-    plan = plan_for(user, now=now)
+    plan = plan or plan_for(user, now=now)
     tz = user.profile.tzinfo
     specs = [feature_spec(f) for f in (features or FEATURES)]
     counters = {
