@@ -1,9 +1,12 @@
 """Billing's reads."""
 
+from django.db import router
+
 from billing.locks import entitlement_qs_select_for_update
 from billing.models import Entitlement, Payment, Plan
 from billing.plan_rules import plan_code_effective
 from core.catalog import catalogue_cached
+from core.rawsql import Select, Table
 
 
 def plans_catalogue(*, version):
@@ -12,16 +15,32 @@ def plans_catalogue(*, version):
     return catalogue_cached("billing.plans", version, lambda: {plan.code: plan for plan in Plan.objects.all()})
 
 
+_ENTITLEMENT_FIELDS = [field.name for field in Entitlement._meta.concrete_fields]
+
+
+def _entitlement_select(alias):
+    entitlements = Table(Entitlement, alias)
+    sql = f"SELECT {entitlements.columns(_ENTITLEMENT_FIELDS)} FROM {entitlements.name} WHERE {entitlements.column('user')} = %s"
+    return sql, [(entitlements, name) for name in _ENTITLEMENT_FIELDS]
+
+
+# Hand-written SQL (core.rawsql): every roadmap and dashboard reads it, and the ORM's query
+# building cost more CPU than the statement (a read of the unique user index).
+_ENTITLEMENT = Select(Entitlement, _entitlement_select)
+
+
+def _entitlement_of(user):
+    alias = router.db_for_read(Entitlement)
+    rows = _ENTITLEMENT.rows([user.pk], alias=alias)
+    return Entitlement.from_db(alias, _ENTITLEMENT_FIELDS, rows[0]) if rows else None
+
+
 def plan_for(user, *, now=None, catalogue_version=None):
     """The Plan the creator may use now: the entitlement with its plan, plus the free plan when
     the entitlement grants nothing. Given `catalogue_version` (core.catalog), the plans come from
     the process's copy of the catalogue and this is one small query in every case."""
     if catalogue_version is not None:
-        try:
-            entitlement = Entitlement.objects.get(user=user)  # one-to-one: no ORDER BY as first() builds
-        except Entitlement.DoesNotExist:
-            entitlement = None
-        return plans_catalogue(version=catalogue_version)[plan_code_effective(entitlement, now=now)]
+        return plans_catalogue(version=catalogue_version)[plan_code_effective(_entitlement_of(user), now=now)]
     entitlement = Entitlement.objects.select_related("plan").filter(user=user).first()
     code = plan_code_effective(entitlement, now=now)
     if entitlement is not None and code == entitlement.plan_id:

@@ -1,5 +1,6 @@
 """Tasks' reads: the roadmap of a creator, the dashboard's activity calendar."""
 
+import collections
 import dataclasses
 import datetime
 import functools
@@ -12,6 +13,7 @@ from billing.plan_rules import plan_covers_day
 from billing.selectors import plan_for
 from core.catalog import catalogue_cached, catalogue_version
 from core.errors import NotFound
+from core.rawsql import Select, Table
 from tasks.models import PHASES, ROADMAP_DAYS, ContentIdea, RoadmapTask, TaskCompletion
 
 HEATMAP_WEEKS = 13
@@ -147,11 +149,31 @@ class CreatorTask:
         return task_html(self.task, version=self.catalogue_version)
 
 
-def roadmap_for(*, user, platform=None, now=None):
+def _completions_select(alias):
+    completions = Table(TaskCompletion, alias)
+    fields = ("task", "completed_at", "local_date")
+    sql = f"SELECT {completions.columns(fields)} FROM {completions.name} WHERE {completions.column('user')} = %s"
+    return sql, [(completions, name) for name in fields]
+
+
+# Hand-written SQL (core.rawsql): every roadmap and dashboard reads it, and the ORM's query
+# building and row handling cost more CPU than the statement.
+_COMPLETIONS = Select(TaskCompletion, _completions_select)
+
+
+def completions_of(*, user):
+    """(task id, completed at, local date) of every task the creator completed, on every
+    platform: at most 270 rows. One query, which the dashboard shares between the roadmap and
+    the calendar."""
+    return _COMPLETIONS.rows([user.pk])
+
+
+def roadmap_for(*, user, platform=None, now=None, completions=None):
     """The creator's roadmap for a platform they follow (default: their main one): every day
     with its date, tasks (CreatorTask), completed and locked-by-plan flags. Four small queries
-    whatever the progress (catalogue version, enrollment, entitlement, completions): the tasks
-    and plans come from the process's copy of the catalogue; `user` comes with its profile."""
+    whatever the progress (catalogue version, enrollment, entitlement, completions; three given
+    `completions`, the creator's completions_of): the tasks and plans come from the process's
+    copy of the catalogue; `user` comes with its profile."""
     profile = user.profile
     version = catalogue_version()
     enrollment = account_selectors.enrollment_get(user=user, platform=platform or profile.platform)
@@ -159,13 +181,14 @@ def roadmap_for(*, user, platform=None, now=None):
         raise NotFound("You do not follow this platform's roadmap.")
     plan = plan_for(user, now=now, catalogue_version=version)
     today = account_selectors.roadmap_day_today(enrollment=enrollment, profile=profile, now=now)
-    completions = dict(
-        TaskCompletion.objects.filter(user=user, task__platform=enrollment.platform).values_list("task_id", "completed_at")
-    )
+    if completions is None:
+        completions = completions_of(user=user)
+    # Every platform's completions: the platform's tasks below pick theirs.
+    completed_at = {task_id: at for task_id, at, _ in completions}
     days, completed = {}, 0
     for task in roadmap_catalogue(version=version).ordered.get(enrollment.platform, ()):
         card = CreatorTask(
-            task, completed_at=completions.get(task.pk), locked=not plan_covers_day(plan, task.day), catalogue_version=version
+            task, completed_at=completed_at.get(task.pk), locked=not plan_covers_day(plan, task.day), catalogue_version=version
         )
         completed += card.completed
         if task.day not in days:
@@ -200,17 +223,13 @@ def roadmap_progress(*, user, platform):
     return Progress(completed=counts["completed"], total=counts["total"])
 
 
-def activity_calendar(*, user, today, weeks=HEATMAP_WEEKS):
+def activity_calendar(*, completions, today, weeks=HEATMAP_WEEKS):
     """Completions per local date for the last `weeks` whole weeks up to `today`, as weeks of
-    7 (date, count) cells starting on Monday: the streak heat map. One query."""
+    7 (date, count) cells starting on Monday: the streak heat map. From the creator's
+    completions_of; no query."""
     start = today - datetime.timedelta(days=today.weekday() + 7 * (weeks - 1))
-    counts = dict(
-        TaskCompletion.objects.filter(user=user, local_date__gte=start, local_date__lte=today)
-        .values("local_date")
-        .annotate(n=Count("id"))
-        .values_list("local_date", "n")
-    )
-    cells = [(start + datetime.timedelta(days=i), counts.get(start + datetime.timedelta(days=i), 0)) for i in range(7 * weeks)]
+    counts = collections.Counter(local_date for _, _, local_date in completions if start <= local_date <= today)
+    cells = [(start + datetime.timedelta(days=i), counts[start + datetime.timedelta(days=i)]) for i in range(7 * weeks)]
     return [cells[i : i + 7] for i in range(0, len(cells), 7)]
 
 

@@ -31,8 +31,9 @@ from usage.selectors import usage_for
 @creator_required
 def dashboard(request):
     user = request.creator
-    roadmap = selectors.roadmap_for(user=user)
-    calendar = selectors.activity_calendar(user=user, today=local_today(profile=user.profile))
+    completions = selectors.completions_of(user=user)
+    roadmap = selectors.roadmap_for(user=user, completions=completions)
+    calendar = selectors.activity_calendar(completions=completions, today=local_today(profile=user.profile))
     today = roadmap.today_day
     return render(
         request,
