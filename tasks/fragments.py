@@ -2,8 +2,8 @@
 built in Python rather than by the template engine.
 
 The roadmap shows about 96 cards and 90 days, the dashboard 91 calendar cells: as template
-includes and loops each piece pushed a context and resolved a dozen variables, two thirds of the
-pages' server time. Here a card is a join of strings: the parts that are the same for every
+includes and loops each piece pushed a context and resolved a dozen variables: 70% of the
+roadmap's time in the view, by cProfile. Here a card is a join of strings: the parts that are the same for every
 creator come rendered once per catalogue version (tasks.selectors.task_html, from the templates
 in templates/tasks/task_card/, which escape the task's text); what is the creator's or the
 request's own is escaped here. The markup, whitespace included, is what the templates made
