@@ -20,7 +20,10 @@ _ENTITLEMENT_FIELDS = [field.name for field in Entitlement._meta.concrete_fields
 
 def _entitlement_select(alias):
     entitlements = Table(Entitlement, alias)
-    sql = f"SELECT {entitlements.columns(_ENTITLEMENT_FIELDS)} FROM {entitlements.name} WHERE {entitlements.column('user')} = %s"
+    sql = (
+        f"SELECT {entitlements.columns(_ENTITLEMENT_FIELDS)} FROM {entitlements.name} "
+        f"WHERE {entitlements.column('user')} = %s"
+    )
     return sql, [(entitlements, name) for name in _ENTITLEMENT_FIELDS]
 
 

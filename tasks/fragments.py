@@ -94,7 +94,8 @@ def task_card(task, *, request, open_details=False):
         if done:
             parts += ['\n      <p class="muted">Completed ', shared.completed_label(task.completed_at), ".</p>\n    "]
         else:
-            parts += ["\n      ", html.form_start, "\n        ", shared.form_fields, "\n        ", html.form_end, "\n    "]
+            form = [html.form_start, "\n        ", shared.form_fields, "\n        ", html.form_end]
+            parts += ["\n      ", *form, "\n    "]
         parts.append("\n  ")
     parts.append("\n</article>\n")
     return mark_safe("".join(parts))

@@ -188,7 +188,10 @@ def roadmap_for(*, user, platform=None, now=None, completions=None):
     days, completed = {}, 0
     for task in roadmap_catalogue(version=version).ordered.get(enrollment.platform, ()):
         card = CreatorTask(
-            task, completed_at=completed_at.get(task.pk), locked=not plan_covers_day(plan, task.day), catalogue_version=version
+            task,
+            completed_at=completed_at.get(task.pk),
+            locked=not plan_covers_day(plan, task.day),
+            catalogue_version=version,
         )
         completed += card.completed
         if task.day not in days:

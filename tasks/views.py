@@ -35,6 +35,8 @@ def dashboard(request):
     roadmap = selectors.roadmap_for(user=user, completions=completions)
     calendar = selectors.activity_calendar(completions=completions, today=local_today(profile=user.profile))
     today = roadmap.today_day
+    today_tasks = today.tasks if today else ()
+    today_cards = [fragments.task_card(task, request=request, open_details=True) for task in today_tasks]
     return render(
         request,
         "tasks/dashboard.html",
@@ -43,7 +45,7 @@ def dashboard(request):
             "stats": stats_seen(user.stats, profile=user.profile),
             "roadmap": roadmap,
             "today": today,
-            "today_cards": [fragments.task_card(task, request=request, open_details=True) for task in today.tasks] if today else [],
+            "today_cards": today_cards,
             "calendar": fragments.calendar_weeks(calendar),
             "celebrations": celebrations_pending(user=user, catalogue_version=roadmap.catalogue_version),
             "usage": usage_for(user, plan=roadmap.plan),

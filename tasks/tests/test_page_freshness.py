@@ -74,10 +74,10 @@ def test_a_content_load_shows_its_new_text_on_the_next_pages(content_copy):
     user, browser = _creator_on_day(1)
     _warm(browser)
     youtube = content_copy / "tasks/content/youtube.yaml"
-    youtube.write_text(
-        youtube.read_text(encoding="utf-8").replace(f"title: {day_one.title}\n", "title: Write the promise & read it aloud\n", 1),
-        encoding="utf-8",
+    edited = youtube.read_text(encoding="utf-8").replace(
+        f"title: {day_one.title}\n", "title: Write the promise & read it aloud\n", 1
     )
+    youtube.write_text(edited, encoding="utf-8")
 
     call_command("load_content", base_dir=str(content_copy), verbosity=0)
 
@@ -88,7 +88,9 @@ def test_a_content_load_shows_its_new_text_on_the_next_pages(content_copy):
 
 @pytest.mark.django_db
 def test_a_task_title_with_markup_comes_out_escaped_on_every_page_that_shows_it(roadmap):
-    RoadmapTask.objects.filter(pk=roadmap[1].pk).update(title='<script>alert("day 1")</script>', why="<b>bold</b> & more")
+    RoadmapTask.objects.filter(pk=roadmap[1].pk).update(
+        title='<script>alert("day 1")</script>', why="<b>bold</b> & more"
+    )
     catalogue_changed()  # update() sends no signal
     user, browser = _creator_on_day(1)
 
@@ -111,14 +113,13 @@ def test_each_page_s_completion_forms_carry_that_request_s_csrf_token_and_path(r
     for browser in (first_browser, second_browser):
         browser.handler.enforce_csrf_checks = True
 
-    pages = {
-        browser: browser.get('/dashboard/?from="><b>x</b>').content.decode() for browser in (first_browser, second_browser)
-    }
+    browsers = (first_browser, second_browser)
+    pages = {browser: browser.get('/dashboard/?from="><b>x</b>').content.decode() for browser in browsers}
     assert pages[second_browser].count('name="next" value="/dashboard/?from=%22%3E%3Cb%3Ex%3C/b%3E"') == 1
     roadmap_page = second_browser.get("/roadmap/").content.decode()
     assert 'name="next" value="/roadmap/"' in _card(roadmap_page, roadmap[3])
 
     for browser, html in pages.items():
         [token] = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', _card(html, roadmap[2])))
-        response = browser.post(f"/roadmap/tasks/{roadmap[2].pk}/complete/", {"quality": "4", "csrfmiddlewaretoken": token})
-        assert response.status_code == 302
+        form = {"quality": "4", "csrfmiddlewaretoken": token}
+        assert browser.post(f"/roadmap/tasks/{roadmap[2].pk}/complete/", form).status_code == 302

@@ -83,7 +83,8 @@ def creator(content, frozen):
     user = CreatorFactory(email="markup@example.com", platform="youtube", timezone="Europe/Berlin", display_name="Mo")
     Enrollment.objects.filter(user=user).update(started_on=datetime.date(2026, 3, 6))
     for day in (1, 2, 3):
-        task_complete(user=user, task_id=70_000 + day, quality=4, now=datetime.datetime(2026, 3, 5 + day, 9, day, tzinfo=datetime.UTC))
+        noon_ish = datetime.datetime(2026, 3, 5 + day, 9, day, tzinfo=datetime.UTC)
+        task_complete(user=user, task_id=70_000 + day, quality=4, now=noon_ish)
     TaskCompletion.objects.create(user=user, task_id=70_031, points=16, completed_at=NOW, local_date=NOW.date())
     client = Client()
     client.force_login(user)
