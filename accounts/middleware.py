@@ -2,6 +2,7 @@
 
 import contextvars
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
@@ -41,8 +42,9 @@ class CreatorTimezoneMiddleware:
     def __call__(self, request):
         # No zone to clear first: every request this middleware served deactivated its own on the way out.
         activated = _zone_activated.set(False)
-        session = getattr(request, "session", None)
-        user = None if session is not None and not session.session_key else getattr(request, "user", None)
+        # Without a session cookie the session is not even built (core.middleware.LazySessionMiddleware).
+        signed_out = hasattr(request, "session") and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        user = None if signed_out else getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             zone = CreatorProfile.objects.filter(user_id=user.pk).values_list("timezone", flat=True).first()
             if zone:
