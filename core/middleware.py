@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.messages.storage import default_storage
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import InterfaceError, InternalError, OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -82,11 +83,13 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         # META, not request.headers: that builds a dict of every header, which nothing else here needs.
-        request_id = request.META.get("HTTP_X_REQUEST_ID") or secrets.token_hex(16)
-        # A client-sent id goes into every log line: no control characters (log injection).
-        if control_character(request_id, allow_whitespace=False) is not None:
+        request_id = request.META.get("HTTP_X_REQUEST_ID")
+        # A client-sent id goes into every log line: no control characters (log injection), 64 at most.
+        if request_id and control_character(request_id, allow_whitespace=False) is None:
+            request_id = request_id[:64]
+        else:
             request_id = secrets.token_hex(16)
-        token = request_id_var.set(request_id[:64])
+        token = request_id_var.set(request_id)
         ip_token = client_ip_var.set(client_ip(request))
         # A new request reads from a replica until it writes, unless its browser wrote a moment
         # ago: then the replica may not have replayed that write yet.
@@ -110,7 +113,7 @@ class RequestContextMiddleware:
                                                      response.status_code)
             count.inc()
             duration.observe(elapsed)
-        response["X-Request-ID"] = request_id[:64]
+        response["X-Request-ID"] = request_id
         # The server's share of a page's time, for the browser's devtools and bench/pages.py.
         response["Server-Timing"] = f"app;dur={elapsed * 1000:.1f}"
         return response
@@ -193,5 +196,25 @@ class LazyMessageMiddleware(MessageMiddleware):
     def process_response(self, request, response):
         messages = getattr(request, "_messages", None)
         if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)
+
+
+class LazySessionMiddleware(SessionMiddleware):
+    """Django's sessions, with the store of a request that brought no session cookie built when
+    the request first uses it: the API (token-authenticated), health checks and assets never
+    do, and a new session nobody touched has nothing to save, no cookie to set and no Vary to
+    add. A request with a session cookie gets Django's store at once, unchanged (an empty or
+    invalid session's cookie is still deleted)."""
+
+    def process_request(self, request):
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            super().process_request(request)
+        else:
+            request.session = SimpleLazyObject(self.SessionStore)
+
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if isinstance(session, SimpleLazyObject) and session._wrapped is empty:
             return response
         return super().process_response(request, response)

@@ -7,10 +7,12 @@ import types
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Enrollment
 from accounts.tests.factories import CreatorFactory
 from core.email import render_email
+from core.tests.test_import_layers import product_modules
 from core.testing.api import api_client_for
 from tasks.models import ContentIdea
 from tasks.services.completion import task_complete
@@ -91,3 +93,33 @@ def test_without_the_middleware_the_page_is_in_utc(west_creator, settings):
     roadmap_page, ideas = pages(west_creator)
 
     assert "Completed Nov 28, 00:50." in roadmap_page and "saved Nov 28" in ideas
+
+
+@pytest.mark.django_db
+def test_an_api_request_leaves_no_zone_behind(west_creator):
+    """IsCreator activates the zone inside DRF; the middleware must still deactivate it.
+    Planted defect: the activation not recorded for the middleware (the zone stays for the
+    next request on this thread): fails."""
+    api_client_for(west_creator).get("/api/v1/me")
+
+    assert timezone.get_current_timezone_name() == "UTC"
+
+
+@pytest.mark.django_db
+def test_a_request_that_activated_no_zone_does_not_deactivate_one(monkeypatch):
+    """Deactivating touches an asgiref Local (4 us a request for nothing). Planted defect: the
+    middleware deactivates unconditionally: fails."""
+    calls = []
+    monkeypatch.setattr(timezone, "deactivate", lambda: calls.append(1))
+
+    assert Client().get("/healthz").status_code == 200
+    assert calls == []
+
+
+def test_requests_activate_a_zone_only_through_the_middlewares_helper():
+    """The middleware deactivates only a zone it knows was activated: a request activating one
+    any other way would leave it for the next request on the thread. Planted defect: a view
+    calling timezone.activate itself: fails (it names the file)."""
+    callers = sorted(path for _, path, source in product_modules() if "timezone.activate(" in source)
+
+    assert callers == ["accounts/middleware.py"]

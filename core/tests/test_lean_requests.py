@@ -9,7 +9,8 @@ from csp.decorators import csp_exempt, csp_update
 from csp.exceptions import CSPNonceError
 from csp.utils import build_policy
 from django.contrib import messages
-from django.contrib.sessions.middleware import SessionMiddleware
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponse
 from django.test import Client
 from django.utils.functional import empty
@@ -17,7 +18,7 @@ from prometheus_client import REGISTRY
 
 from core import metrics
 from core.csp import CSPMiddleware
-from core.middleware import LazyMessageMiddleware
+from core.middleware import LazyMessageMiddleware, LazySessionMiddleware
 
 
 def directives(header):
@@ -28,7 +29,7 @@ def directives(header):
 def test_a_request_without_a_session_cookie_builds_no_session_user_or_message_storage():
     request = Client().get("/healthz").wsgi_request
 
-    assert request.session.accessed is False
+    assert request.session._wrapped is empty  # core.middleware.LazySessionMiddleware
     assert request.user._wrapped is empty
     assert request._messages._wrapped is empty
     assert "GET" not in vars(request)  # no query string, no QueryDict (core.middleware.ControlCharacterMiddleware)
@@ -53,6 +54,33 @@ def test_each_request_metric_series_is_looked_up_once_per_process(monkeypatch):
         "creatorcompass_http_requests_total", {"route": "healthz", "method": "GET", "status": "200"}) == counted + 3
 
 
+@pytest.mark.django_db
+def test_a_session_first_used_by_the_view_is_saved_with_its_cookie(rf):
+    """Planted defect: the lazy store's response path skips every session (nothing saved): fails."""
+    def signing_in(request):
+        request.session["creator"] = 7
+        return HttpResponse()
+
+    request = rf.get("/")
+    response = LazySessionMiddleware(signing_in)(request)
+
+    key = response.cookies[settings.SESSION_COOKIE_NAME].value
+    assert SessionStore(key).load() == {"creator": 7}
+    assert response["Vary"] == "Cookie"
+
+
+@pytest.mark.django_db
+def test_a_request_with_a_session_cookie_is_served_by_djangos_store_unchanged(rf):
+    """A stale or forged cookie is deleted, as Django does. Planted defect: the store lazy for
+    every request (an untouched session with a cookie skips Django's response path): fails."""
+    request = rf.get("/", HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}=short")
+
+    response = LazySessionMiddleware(lambda request: HttpResponse())(request)
+
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 0
+    assert isinstance(request.session, SessionStore)
+
+
 def test_a_message_added_before_a_redirect_is_stored_for_the_next_page(rf):
     def saving(request):
         messages.info(request, "Saved.")
@@ -61,10 +89,10 @@ def test_a_message_added_before_a_redirect_is_stored_for_the_next_page(rf):
     def showing(request):
         return HttpResponse(" ".join(str(message) for message in messages.get_messages(request)))
 
-    redirect = SessionMiddleware(LazyMessageMiddleware(saving))(rf.get("/"))
+    redirect = LazySessionMiddleware(LazyMessageMiddleware(saving))(rf.get("/"))
     next_request = rf.get("/")
     next_request.COOKIES["messages"] = redirect.cookies["messages"].value
-    page = SessionMiddleware(LazyMessageMiddleware(showing))(next_request)
+    page = LazySessionMiddleware(LazyMessageMiddleware(showing))(next_request)
 
     assert page.content == b"Saved."
 

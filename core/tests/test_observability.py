@@ -43,6 +43,18 @@ def test_requests_are_counted_by_route_and_carry_a_request_id():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("sent", ["forged\nINFO admin logged in", "tab\there", "nul\x00", "", "x" * 65])
+def test_a_hostile_or_oversized_request_id_never_reaches_the_logs_as_sent(sent):
+    """A client-sent id goes into every log line. Planted defects: the control-character check
+    dropped (the newline forges a log line: the first three fail), the 64-character cap dropped
+    (the last fails)."""
+    request_id = Client().get("/healthz", HTTP_X_REQUEST_ID=sent)["X-Request-ID"]
+
+    assert request_id.isprintable() and request_id != sent
+    assert (request_id == "x" * 64) if len(sent) > 64 else (len(request_id) == 32)
+
+
+@pytest.mark.django_db
 def test_every_response_says_how_long_the_server_took():
     header = Client().get("/healthz")["Server-Timing"]
     name, duration = header.split(";dur=")
