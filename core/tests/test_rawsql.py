@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from accounts.locks import stats_lock_following
 from accounts.models import CreatorStats
+from accounts.services import stats_lock
 from accounts.tests.factories import CreatorFactory
 from core.catalog import _version_select, catalogue_version
 from core.models import CatalogueVersion
-from core.rawsql import Select
+from core.rawsql import Select, Table, Write
 from milestones.models import Celebration, MilestoneAchievement
 from milestones.selectors import celebrations_pending
 from milestones.tests.factories import MilestoneFactory
@@ -76,3 +77,24 @@ def test_a_statement_is_built_once_per_database_and_read_every_time(catalogue):
 
     assert built == ["default"]
     assert tokens == [[(catalogue_version(),)]] * 3
+
+
+@pytest.mark.django_db
+def test_a_write_is_built_once_per_database_and_run_every_time(catalogue):
+    creator, other = CreatorFactory(), CreatorFactory()
+    built = []
+
+    def build(alias):
+        built.append(alias)
+        stats = Table(CreatorStats, alias)
+        return (f"UPDATE {stats.name} SET {stats.column('last_active_on', qualified=False)} = %s "
+                f"WHERE {stats.column('user', qualified=False)} = %s", [(stats, "last_active_on"), (stats, "user")])
+
+    write = Write(CreatorStats, build)
+    with transaction.atomic():
+        stats_lock(user_id=creator.pk)
+        changed = [write.execute([datetime.date(2026, 11, day), creator.pk]) for day in (1, 2, 3)]
+
+    assert built == ["default"] and changed == [1, 1, 1]
+    assert CreatorStats.objects.get(user=creator).last_active_on == datetime.date(2026, 11, 3)
+    assert CreatorStats.objects.get(user=other).last_active_on is None
