@@ -63,6 +63,23 @@ def test_pending_celebrations_from_hand_written_sql_equal_the_orms(catalogue):
 
 
 @pytest.mark.django_db
+def test_pending_celebrations_by_hand_written_sql_build_no_orm_query(catalogue, monkeypatch):
+    """The hot path's read goes without the ORM's query building altogether (every completion
+    and dashboard makes it)."""
+    creator = CreatorFactory(platform="youtube")
+    achievement = MilestoneAchievement.objects.create(user=creator, milestone=MilestoneFactory(), achieved_at=timezone.now())
+    Celebration.objects.create(user=creator, achievement=achievement)
+    version = catalogue_version()
+
+    class NoQueries:
+        def __getattr__(self, name):
+            raise AssertionError(f"Celebration.objects.{name} used on the hand-written path")
+
+    monkeypatch.setattr(Celebration, "objects", NoQueries())
+    assert [c.milestone.pk for c in celebrations_pending(user=creator, catalogue_version=version)] == [achievement.milestone_id]
+
+
+@pytest.mark.django_db
 def test_a_statement_is_built_once_per_database_and_read_every_time(catalogue):
     """The SQL text and its converters depend on the database alone: built on the first call
     (names from the models, converters looked up), then only executed."""
