@@ -1,10 +1,11 @@
-"""Hand-written SQL for the few hot-path reads where the ORM's query building costs more CPU than
+"""Hand-written SQL for the few hot-path statements where the ORM's query building costs more CPU than
 the statement itself (a completion's stats lock and pending celebrations: 0.5 ms of the ORM's
 Python against 0.1 ms to send and read the statement). The statements still take every table
 and column name from the models, and values come back converted by the same converters the ORM
 applies (on SQLite a date-time arrives without its time zone), so a renamed column or another
-backend cannot silently read something else. Each statement's text and converters are built
-once per database alias, not on every call."""
+backend cannot silently read something else; a write's values go through the fields'
+get_db_prep_save, as the ORM prepares what it saves. Each statement's text and converters are
+built once per database alias, not on every call."""
 
 from django.db import connections, router
 
@@ -17,10 +18,11 @@ class Table:
         self.connection = connections[alias]
         self.name = self.connection.ops.quote_name(self.meta.db_table)
 
-    def column(self, field_name):
-        """The quoted, table-qualified column of a field (a foreign key by its field name)."""
-        field = self.meta.get_field(field_name)
-        return f"{self.name}.{self.connection.ops.quote_name(field.column)}"
+    def column(self, field_name, *, qualified=True):
+        """The quoted, table-qualified column of a field (a foreign key by its field name);
+        unqualified for the left side of an UPDATE's SET."""
+        column = self.connection.ops.quote_name(self.meta.get_field(field_name).column)
+        return f"{self.name}.{column}" if qualified else column
 
     def columns(self, field_names):
         return ", ".join(self.column(name) for name in field_names)
@@ -68,3 +70,28 @@ class Select:
                     row[position] = convert(row[position], column, connection)
             converted.append(tuple(row))
         return converted
+
+
+class Write:
+    """A hand-written INSERT, UPDATE or DELETE on `model`'s table. `build(alias)` returns its SQL
+    and, per parameter, the (Table, field name) whose get_db_prep_save its value goes through."""
+
+    def __init__(self, model, build):
+        self.model = model
+        self.build = build
+        self._prepared = {}  # alias -> (sql, [field per parameter])
+
+    def execute(self, params, *, alias=None):
+        """Run the statement on `alias` (default: where the router sends writes of the model, which
+        also tells the router this context wrote); returns the number of rows it changed."""
+        alias = alias or router.db_for_write(self.model)
+        prepared = self._prepared.get(alias)
+        if prepared is None:
+            sql, fields = self.build(alias)
+            prepared = self._prepared[alias] = (sql, [table.meta.get_field(name) for table, name in fields])
+        sql, fields = prepared
+        connection = connections[alias]
+        values = [field.get_db_prep_save(value, connection) for field, value in zip(fields, params, strict=True)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            return cursor.rowcount

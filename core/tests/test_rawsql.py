@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from accounts.locks import stats_lock_following
 from accounts.models import CreatorStats
+from accounts.services import stats_lock
 from accounts.tests.factories import CreatorFactory
 from core.catalog import _version_select, catalogue_version
 from core.models import CatalogueVersion
-from core.rawsql import Select
+from core.rawsql import Select, Table, Write
 from milestones.models import Celebration, MilestoneAchievement
 from milestones.selectors import celebrations_pending
 from milestones.tests.factories import MilestoneFactory
@@ -62,6 +63,23 @@ def test_pending_celebrations_from_hand_written_sql_equal_the_orms(catalogue):
 
 
 @pytest.mark.django_db
+def test_pending_celebrations_by_hand_written_sql_build_no_orm_query(catalogue, monkeypatch):
+    """The hot path's read goes without the ORM's query building altogether (every completion
+    and dashboard makes it)."""
+    creator = CreatorFactory(platform="youtube")
+    achievement = MilestoneAchievement.objects.create(user=creator, milestone=MilestoneFactory(), achieved_at=timezone.now())
+    Celebration.objects.create(user=creator, achievement=achievement)
+    version = catalogue_version()
+
+    class NoQueries:
+        def __getattr__(self, name):
+            raise AssertionError(f"Celebration.objects.{name} used on the hand-written path")
+
+    monkeypatch.setattr(Celebration, "objects", NoQueries())
+    assert [c.milestone.pk for c in celebrations_pending(user=creator, catalogue_version=version)] == [achievement.milestone_id]
+
+
+@pytest.mark.django_db
 def test_a_statement_is_built_once_per_database_and_read_every_time(catalogue):
     """The SQL text and its converters depend on the database alone: built on the first call
     (names from the models, converters looked up), then only executed."""
@@ -76,3 +94,24 @@ def test_a_statement_is_built_once_per_database_and_read_every_time(catalogue):
 
     assert built == ["default"]
     assert tokens == [[(catalogue_version(),)]] * 3
+
+
+@pytest.mark.django_db
+def test_a_write_is_built_once_per_database_and_run_every_time(catalogue):
+    creator, other = CreatorFactory(), CreatorFactory()
+    built = []
+
+    def build(alias):
+        built.append(alias)
+        stats = Table(CreatorStats, alias)
+        return (f"UPDATE {stats.name} SET {stats.column('last_active_on', qualified=False)} = %s "
+                f"WHERE {stats.column('user', qualified=False)} = %s", [(stats, "last_active_on"), (stats, "user")])
+
+    write = Write(CreatorStats, build)
+    with transaction.atomic():
+        stats_lock(user_id=creator.pk)
+        changed = [write.execute([datetime.date(2026, 11, day), creator.pk]) for day in (1, 2, 3)]
+
+    assert built == ["default"] and changed == [1, 1, 1]
+    assert CreatorStats.objects.get(user=creator).last_active_on == datetime.date(2026, 11, 3)
+    assert CreatorStats.objects.get(user=other).last_active_on is None

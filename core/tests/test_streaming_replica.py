@@ -225,6 +225,25 @@ def test_the_token_check_fails_without_the_primary_fallback(replica, roadmap, mo
     assert _api_signup_then_me(APIClient).status_code == 401
 
 
+def test_a_token_found_only_on_the_primary_pins_the_rest_of_the_request_to_it(replica, roadmap):
+    """After the primary fallback found the token, nothing else of that request reads the
+    lagging replica (which has not seen the new creator's rows yet). Planted: the fallback
+    without db_router.pin_to_primary()."""
+    from rest_framework.test import APIClient
+
+    replica.pause_replay()
+    response = APIClient().post("/api/v1/auth/signup", {"email": "api.pin@example.com", "password": "a-long-password-2026",
+                                                        "platform": "youtube"}, format="json")
+    assert response.status_code == 201
+    with _queries("replica_1") as on_replica, _queries("default") as on_primary:
+        me = APIClient().get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+
+    assert me.status_code == 200 and me.json()["email"] == "api.pin@example.com"
+    reads = [q["sql"] for q in on_replica.captured_queries if "pg_last_wal_receive_lsn" not in q["sql"]]  # the lag check
+    assert len(reads) == 1 and "authtoken_token" in reads[0]  # the token, not found there
+    assert "authtoken_token" in on_primary.captured_queries[0]["sql"] and len(on_primary) > 1
+
+
 def _scraped_replica_series():
     """{metric name: value} for replica_1's series on /metrics (the test client is on 127.0.0.1,
     an allowed network)."""
