@@ -2,19 +2,25 @@ import functools
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
+from django.utils.functional import SimpleLazyObject
 
-from accounts.selectors import creator_get
+
+def signed_in_user(request):
+    """The model instance behind `request.user` (a lazy object): views hand it to services and
+    queries, which should not go through a proxy."""
+    user = request.user
+    return user._wrapped if isinstance(user, SimpleLazyObject) else user
 
 
 def creator_required(view):
-    """A page for creators: logged in, and loaded with profile and stats in one query as
-    `request.creator`. Staff accounts (createsuperuser) have no creator profile: their home is
-    the admin."""
+    """A page for creators: logged in, as `request.creator`, the signed-in user as the session
+    loaded it, with profile and stats (accounts.backends.EmailBackend.get_user). Staff accounts
+    (createsuperuser) have no creator profile: their home is the admin."""
 
     @login_required
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        creator = creator_get(user_id=request.user.pk)
+        creator = signed_in_user(request)
         if not hasattr(creator, "profile"):
             return redirect("admin:index")
         request.creator = creator

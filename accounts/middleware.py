@@ -5,8 +5,6 @@ import contextvars
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import CreatorProfile
-
 # Whether this request made a creator's time zone the current one. Only then is there one to
 # deactivate on the way out: django.utils.timezone keeps it in an asgiref Local, and clearing an
 # unset Local costs every request (the API, health checks, anyone signed out) 4 us for nothing.
@@ -29,8 +27,8 @@ def creator_timezone_activate(profile):
 class CreatorTimezoneMiddleware:
     """Activates the signed-in creator's time zone (their profile's) for the request, so pages,
     the exports and the API's local dates agree with what the creator's clock says; anyone else
-    (signed out, staff) reads UTC. A page request signed in with the session costs one small
-    query (the profile's zone). The API authenticates inside DRF, after this middleware:
+    (signed out, staff) reads UTC. A page request signed in with the session reads the zone
+    from the profile loaded with the user, no query of its own. The API authenticates inside DRF, after this middleware:
     accounts.permissions.IsCreator activates the zone there from the profile the token query
     already loaded, and this middleware still resets it after the response. A request without a
     session cookie cannot be signed in with the session: it is not asked who its user is, which
@@ -46,9 +44,10 @@ class CreatorTimezoneMiddleware:
         signed_out = hasattr(request, "session") and settings.SESSION_COOKIE_NAME not in request.COOKIES
         user = None if signed_out else getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            zone = CreatorProfile.objects.filter(user_id=user.pk).values_list("timezone", flat=True).first()
-            if zone:
-                _activate(zone)
+            # The session's user comes with its profile (accounts.backends.EmailBackend.get_user).
+            profile = getattr(user, "profile", None)
+            if profile is not None:
+                _activate(profile.tzinfo)
         try:
             return self.get_response(request)
         finally:

@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.catalog import Platform
-from accounts.decorators import creator_required
-from accounts.selectors import creator_get, platforms_followed
+from accounts.decorators import creator_required, signed_in_user
+from accounts.selectors import platforms_followed
 from core.errors import LimitReached
 from core.forms import cleaned_or_raise
 from core.htmx import is_htmx
@@ -48,7 +48,7 @@ def _refusal_meters(request, error):
 
 def _edit_form(request, error, idea_id):
     """The idea as it is, in its form again, with the refusal."""
-    user = creator_get(user_id=request.user.pk)
+    user = signed_in_user(request)
     return {"idea": selectors.idea_get(user=user, idea_id=idea_id), "task_groups": _task_choices(user)}
 
 
@@ -99,7 +99,7 @@ def idea_detail(request, idea_id):
     page=Render("tasks/idea_edit.html", context=_edit_form),
 )
 def idea_edit(request, idea_id):
-    user = creator_get(user_id=request.user.pk)
+    user = signed_in_user(request)
     idea = selectors.idea_get(user=user, idea_id=idea_id)
     if request.method == "POST":
         idea = idea_services.idea_update(user=user, idea_id=idea_id, **_form_values(request))

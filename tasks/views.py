@@ -12,8 +12,8 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from accounts.catalog import Platform
-from accounts.decorators import creator_required
-from accounts.selectors import creator_get, enrollments_of, local_today
+from accounts.decorators import creator_required, signed_in_user
+from accounts.selectors import enrollments_of, local_today
 from accounts.streaks import stats_seen
 from core.errors import LimitReached
 from core.forms import cleaned_or_raise, safe_next
@@ -173,7 +173,7 @@ def task_complete(request, task_id):
     """htmx: complete a task and answer with the updated task card, the stats (out-of-band)
     and any celebration; a refusal goes beside the card, which stays as it was (the creator can
     retry). Without htmx, redirect back."""
-    user = creator_get(user_id=request.user.pk)
+    user = signed_in_user(request)
     data = cleaned_or_raise(forms.TaskCompleteForm(request.POST))
     result = completion.task_complete(user=user, task_id=task_id, quality=data["quality"], notes=data["notes"])
     if not is_htmx(request):
