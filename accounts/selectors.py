@@ -1,11 +1,10 @@
 """Accounts' reads."""
 
-from django.db import router
 from django.utils import timezone
 
 from accounts.catalog import Platform
 from accounts.models import Enrollment, User
-from core.rawsql import Select, Table
+from core.rawsql import ModelRow
 
 
 def creator_get(*, user_id):
@@ -23,21 +22,9 @@ def enrollment_primary(*, user):
     return Enrollment.objects.filter(user=user, platform=user.profile.platform).first()
 
 
-_ENROLLMENT_FIELDS = [field.name for field in Enrollment._meta.concrete_fields]
-
-
-def _enrollment_select(alias):
-    enrollments = Table(Enrollment, alias)
-    sql = (
-        f"SELECT {enrollments.columns(_ENROLLMENT_FIELDS)} FROM {enrollments.name} "
-        f"WHERE {enrollments.column('user')} = %s AND {enrollments.column('platform')} = %s"
-    )
-    return sql, [(enrollments, name) for name in _ENROLLMENT_FIELDS]
-
-
 # Hand-written SQL (core.rawsql): every roadmap and dashboard reads it, and the ORM's query
 # building cost more CPU than the statement (a read of the unique (user, platform) index).
-_ENROLLMENT = Select(Enrollment, _enrollment_select)
+_ENROLLMENT = ModelRow(Enrollment, "user", "platform")
 
 
 def enrollment_get(*, user, platform):
@@ -46,9 +33,7 @@ def enrollment_get(*, user, platform):
     One query."""
     if platform not in Platform.values:
         return None
-    alias = router.db_for_read(Enrollment)
-    rows = _ENROLLMENT.rows([user.pk, platform], alias=alias)
-    return Enrollment.from_db(alias, _ENROLLMENT_FIELDS, rows[0]) if rows else None
+    return _ENROLLMENT.get([user.pk, platform])
 
 
 def enrollments_of(*, user):

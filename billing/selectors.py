@@ -1,12 +1,11 @@
 """Billing's reads."""
 
-from django.db import router
 
 from billing.locks import entitlement_qs_select_for_update
 from billing.models import Entitlement, Payment, Plan
 from billing.plan_rules import plan_code_effective
 from core.catalog import catalogue_cached
-from core.rawsql import Select, Table
+from core.rawsql import ModelRow
 
 
 def plans_catalogue(*, version):
@@ -15,27 +14,13 @@ def plans_catalogue(*, version):
     return catalogue_cached("billing.plans", version, lambda: {plan.code: plan for plan in Plan.objects.all()})
 
 
-_ENTITLEMENT_FIELDS = [field.name for field in Entitlement._meta.concrete_fields]
-
-
-def _entitlement_select(alias):
-    entitlements = Table(Entitlement, alias)
-    sql = (
-        f"SELECT {entitlements.columns(_ENTITLEMENT_FIELDS)} FROM {entitlements.name} "
-        f"WHERE {entitlements.column('user')} = %s"
-    )
-    return sql, [(entitlements, name) for name in _ENTITLEMENT_FIELDS]
-
-
 # Hand-written SQL (core.rawsql): every roadmap and dashboard reads it, and the ORM's query
 # building cost more CPU than the statement (a read of the unique user index).
-_ENTITLEMENT = Select(Entitlement, _entitlement_select)
+_ENTITLEMENT = ModelRow(Entitlement, "user")
 
 
 def _entitlement_of(user):
-    alias = router.db_for_read(Entitlement)
-    rows = _ENTITLEMENT.rows([user.pk], alias=alias)
-    return Entitlement.from_db(alias, _ENTITLEMENT_FIELDS, rows[0]) if rows else None
+    return _ENTITLEMENT.get([user.pk])
 
 
 def plan_for(user, *, now=None, catalogue_version=None):

@@ -95,3 +95,26 @@ class Write:
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
             return cursor.rowcount
+
+
+class ModelRow:
+    """The one row of `model` whose `where` fields equal the parameters (a unique key), read by
+    hand-written SQL into the instance the ORM would build (Model.from_db, every concrete field),
+    or None."""
+
+    def __init__(self, model, *where):
+        self.model = model
+        self.where = where
+        self.field_names = [field.name for field in model._meta.concrete_fields]
+        self.select = Select(model, self._build)
+
+    def _build(self, alias):
+        table = Table(self.model, alias)
+        conditions = " AND ".join(f"{table.column(name)} = %s" for name in self.where)
+        sql = f"SELECT {table.columns(self.field_names)} FROM {table.name} WHERE {conditions}"
+        return sql, [(table, name) for name in self.field_names]
+
+    def get(self, params):
+        alias = router.db_for_read(self.model)
+        rows = self.select.rows(params, alias=alias)
+        return self.model.from_db(alias, self.field_names, rows[0]) if rows else None

@@ -12,8 +12,8 @@ from django.utils import timezone
 from accounts.models import Enrollment
 from accounts.tests.factories import CreatorFactory
 from core.email import render_email
-from core.tests.test_import_layers import product_modules
 from core.testing.api import api_client_for
+from core.tests.test_import_layers import product_modules
 from tasks.models import ContentIdea
 from tasks.services.completion import task_complete
 from tasks.services.ideas import idea_create

@@ -8,8 +8,8 @@ import pytest
 from csp.decorators import csp_exempt, csp_update
 from csp.exceptions import CSPNonceError
 from csp.utils import build_policy
-from django.contrib import messages
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponse
 from django.test import Client
