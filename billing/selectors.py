@@ -1,6 +1,5 @@
 """Billing's reads."""
 
-
 from billing.locks import entitlement_qs_select_for_update
 from billing.models import Entitlement, Payment, Plan
 from billing.plan_rules import plan_code_effective

@@ -28,14 +28,25 @@ class Table:
         return ", ".join(self.column(name) for name in field_names)
 
 
-class Select:
-    """A hand-written SELECT on `model`'s database. `build(alias)` returns its SQL and, per
-    selected column, the (Table, field name) whose converters its values go through."""
+class _Statement:
+    """A hand-written statement on `model`'s database, whose text and per-value field work
+    (`_prepare(alias)`, from `build(alias)`) are made once per database alias."""
 
     def __init__(self, model, build):
         self.model = model
         self.build = build
-        self._prepared = {}  # alias -> (sql, [(position, column, converters)])
+        self._prepared = {}  # alias -> what _prepare made
+
+    def _prepared_for(self, alias):
+        prepared = self._prepared.get(alias)
+        if prepared is None:
+            prepared = self._prepared[alias] = self._prepare(alias)
+        return prepared
+
+
+class Select(_Statement):
+    """A hand-written SELECT on `model`'s database. `build(alias)` returns its SQL and, per
+    selected column, the (Table, field name) whose converters its values go through."""
 
     def _prepare(self, alias):
         sql, fields = self.build(alias)
@@ -52,10 +63,7 @@ class Select:
         """The statement's rows as tuples, values converted as the ORM converts them, on `alias`
         (default: where the router sends reads of the model)."""
         alias = alias or router.db_for_read(self.model)
-        prepared = self._prepared.get(alias)
-        if prepared is None:
-            prepared = self._prepared[alias] = self._prepare(alias)
-        sql, converters = prepared
+        sql, converters = self._prepared_for(alias)
         connection = connections[alias]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -72,24 +80,19 @@ class Select:
         return converted
 
 
-class Write:
+class Write(_Statement):
     """A hand-written INSERT, UPDATE or DELETE on `model`'s table. `build(alias)` returns its SQL
     and, per parameter, the (Table, field name) whose get_db_prep_save its value goes through."""
 
-    def __init__(self, model, build):
-        self.model = model
-        self.build = build
-        self._prepared = {}  # alias -> (sql, [field per parameter])
+    def _prepare(self, alias):
+        sql, fields = self.build(alias)
+        return sql, [table.meta.get_field(name) for table, name in fields]
 
     def execute(self, params, *, alias=None):
         """Run the statement on `alias` (default: where the router sends writes of the model, which
         also tells the router this context wrote); returns the number of rows it changed."""
         alias = alias or router.db_for_write(self.model)
-        prepared = self._prepared.get(alias)
-        if prepared is None:
-            sql, fields = self.build(alias)
-            prepared = self._prepared[alias] = (sql, [table.meta.get_field(name) for table, name in fields])
-        sql, fields = prepared
+        sql, fields = self._prepared_for(alias)
         connection = connections[alias]
         values = [field.get_db_prep_save(value, connection) for field, value in zip(fields, params, strict=True)]
         with connection.cursor() as cursor:
