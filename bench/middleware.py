@@ -25,7 +25,7 @@ from bench.common import ROOT, gunicorn, prepare, wrk  # noqa: E402
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/creatorcompass_bench"
 REQUIRES = {
     "core.middleware.LazySessionMiddleware": (
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "core.middleware.AuthenticationMiddleware",
         "core.middleware.LazyMessageMiddleware",
     ),
 }

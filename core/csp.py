@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from core.middleware import request_bound
+
 # What django-csp's decorators set on a response to change its policy.
 _PER_RESPONSE_ATTRIBUTES = frozenset(
     f"_csp_{part}{suffix}" for part in ("config", "update", "replace", "exempt") for suffix in ("", "_ro")
@@ -57,6 +59,10 @@ _NONCE_AFTER_HEADER = CheckableLazyObject(DjangoCSPMiddleware._csp_nonce_post_re
 
 
 class CSPMiddleware(DjangoCSPMiddleware):
+    def process_request(self, request):
+        # django-csp's lazy nonce, holding the request weakly (no reference cycle).
+        request.csp_nonce = CheckableLazyObject(request_bound(self._make_nonce, request))
+
     def process_response(self, request, response):
         # One set operation on the response's attributes, not eight hasattr calls.
         if settings.DEBUG or not _PER_RESPONSE_ATTRIBUTES.isdisjoint(vars(response)):

@@ -67,7 +67,8 @@ MIDDLEWARE = [
     "core.middleware.LazySessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, holding the request weakly (no reference cycle to collect on every request).
+    "core.middleware.AuthenticationMiddleware",
     # After authentication: the signed-in creator's time zone for every date on the page.
     "accounts.middleware.CreatorTimezoneMiddleware",
     # Django's, with the message storage built only when a request adds or reads a message.

@@ -1,7 +1,9 @@
 """What every request pays for: a request that needs no session, no user, no messages and no
 nonce builds none of them, and the shortcuts taken for it change nothing a page or a browser sees
-(the policy header is django-csp's own, nonces differ per page, messages survive a redirect)."""
+(the policy header is django-csp's own, nonces differ per page, messages survive a redirect),
+and the request leaves nothing behind for the cyclic garbage collector."""
 
+import gc
 import re
 
 import pytest
@@ -11,14 +13,28 @@ from csp.utils import build_policy
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.sessions.backends.db import SessionStore
-from django.http import HttpResponse
-from django.test import Client
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
+from django.http import HttpResponse, HttpResponseRedirect
+from django.test import Client, RequestFactory
+from django.urls import path
 from django.utils.functional import empty
 from prometheus_client import REGISTRY
 
 from core import metrics
 from core.csp import CSPMiddleware
+from core.views import healthz
 from core.middleware import LazyMessageMiddleware, LazySessionMiddleware
+
+
+def signing_in_with_a_message(request):
+    """Everything the middleware makes lazily, made: the user, a message, the CSP nonce."""
+    messages.info(request, f"Welcome back, {request.user}.")
+    return HttpResponseRedirect(f"/next?nonce={request.csp_nonce}")
+
+
+urlpatterns = [path("healthz", healthz), path("signing-in", signing_in_with_a_message)]
 
 
 def directives(header):
@@ -146,3 +162,37 @@ def test_a_nonce_asked_for_after_the_header_was_written_is_an_error():
         with pytest.raises(CSPNonceError):
             str(request.csp_nonce)
         assert not request.csp_nonce
+
+
+def garbage_left_by(handler, path):
+    """How many objects one request through the whole stack left in reference cycles: what only
+    the cyclic garbage collector could free. The test's own connection serves the request (as
+    Django's test client keeps it open)."""
+    environ = RequestFactory().get(path).environ
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        handler(dict(environ), lambda status, headers: None).close()  # first-request caches
+        gc.collect()
+        gc.disable()
+        statuses = []
+        handler(dict(environ), lambda status, headers: statuses.append(status)).close()
+        return statuses, gc.collect()
+    finally:
+        gc.enable()
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/signing-in"])
+def test_a_request_leaves_no_reference_cycle_behind(settings, path):
+    """Planted defects, each failing: Django's AuthenticationMiddleware (request.user and
+    request.auser close over the request), LazyMessageMiddleware with functools.partial (the
+    storage keeps the request), django-csp's own nonce (a partial over the request)."""
+    settings.ROOT_URLCONF = __name__
+
+    statuses, left = garbage_left_by(WSGIHandler(), path)
+
+    assert statuses == ["302 Found" if path == "/signing-in" else "200 OK"]
+    assert left == 0
