@@ -24,8 +24,8 @@ from prometheus_client import REGISTRY
 
 from core import metrics
 from core.csp import CSPMiddleware
-from core.views import healthz
 from core.middleware import LazyMessageMiddleware, LazySessionMiddleware
+from core.views import healthz
 
 
 def signing_in_with_a_message(request):
