@@ -35,8 +35,11 @@ class CoreConfig(AppConfig):
 
         from core import (
             checks,  # noqa: F401 (registers the outbox check)
+            db_router,
             metrics,
         )
+
+        metrics.SCRAPE_TIME.register(db_router.ReplicaLagCollector())
 
         def count_job(sender, task_result, **kwargs):
             status = str(task_result.status).lower()

@@ -19,6 +19,7 @@ import time
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from prometheus_client.core import GaugeMetricFamily
 
 from core import metrics
 
@@ -129,3 +130,23 @@ class ReplicaRouter:
 
     def allow_migrate(self, db, app_label, **hints):
         return db == DEFAULT_DB_ALIAS
+
+
+class ReplicaLagCollector:
+    """Each read replica's replay lag, asked of the replica at scrape time (the router's own
+    query below), and whether it answered. Not in the multiprocess files: a worker
+    that last checked a replica minutes ago would report its old figure."""
+
+    def collect(self):
+        lag = GaugeMetricFamily("creatorcompass_replica_lag_seconds",
+                                "Seconds the replica's replay is behind the primary (0 when caught up).",
+                                labels=["replica"])
+        up = GaugeMetricFamily("creatorcompass_replica_up", "1 when the replica answered the lag query, else 0.",
+                               labels=["replica"])
+        for alias in settings.DATABASE_REPLICAS:
+            seconds = replica_lag(alias)
+            up.add_metric([alias], 0 if seconds is None else 1)
+            if seconds is not None:
+                lag.add_metric([alias], seconds)
+        yield lag
+        yield up

@@ -87,32 +87,11 @@ class JobQueueCollector:
                                 value=queue["stale_running"])
 
 
-class ReplicaLagCollector:
-    """Each read replica's replay lag, asked of the replica at scrape time (the router's own
-    query, core.db_router), and whether it answered. Not in the multiprocess files: a worker
-    that last checked a replica minutes ago would report its old figure."""
-
-    def collect(self):
-        from core.db_router import replica_lag
-
-        lag = GaugeMetricFamily("creatorcompass_replica_lag_seconds",
-                                "Seconds the replica's replay is behind the primary (0 when caught up).",
-                                labels=["replica"])
-        up = GaugeMetricFamily("creatorcompass_replica_up", "1 when the replica answered the lag query, else 0.",
-                               labels=["replica"])
-        for alias in settings.DATABASE_REPLICAS:
-            seconds = replica_lag(alias)
-            up.add_metric([alias], 0 if seconds is None else 1)
-            if seconds is not None:
-                lag.add_metric([alias], seconds)
-        yield lag
-        yield up
-
-
 # Read from the database when /metrics is scraped, once per scrape, by whichever worker serves it.
-_SCRAPE_TIME = CollectorRegistry(auto_describe=False)
-_SCRAPE_TIME.register(JobQueueCollector())
-_SCRAPE_TIME.register(ReplicaLagCollector())
+# The replica-lag collector lives beside the router that measures it (core.db_router) and is
+# registered here by CoreConfig.ready(), so neither module imports the other both ways.
+SCRAPE_TIME = CollectorRegistry(auto_describe=False)
+SCRAPE_TIME.register(JobQueueCollector())
 
 
 def _registry():
@@ -141,4 +120,4 @@ def _allowed(request):
 def metrics_view(request):
     if not _allowed(request):
         return HttpResponseForbidden("metrics: token or allowed network required\n", content_type="text/plain")
-    return HttpResponse(generate_latest(_registry()) + generate_latest(_SCRAPE_TIME), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(_registry()) + generate_latest(SCRAPE_TIME), content_type=CONTENT_TYPE_LATEST)
