@@ -11,7 +11,7 @@ the HTML size (as sent, gzip, and unpacked), the server's own time (p50 and p99 
 same way in the same run), the roadmap's and the dashboard's time over the untouched pricing and
 landing pages of the same run (the figures to quote: the bare endpoint's own time is too small to
 divide by), the exact query count, and requests/s with wrk against the bare endpoint in the same
-run. The last figures in the README are printed beside them for comparison. Static assets are
+run. The last figures in bench/README.md are printed beside them for comparison. Static assets are
 reported at their compressed size, as whitenoise serves them in production.
 """
 
@@ -34,8 +34,7 @@ EMAIL, PASSWORD = "heavy@bench.local", "bench-password-123"
 PAGES = ["/dashboard/", "/roadmap/", "/milestones/", "/ideas/", "/billing/", "/pricing/", "/"]
 STATIC = ["css/app.css", "js/app.js", "vendor/htmx.min.js"]
 DAYS_DONE = 60
-# The README's last figures (median server ms, issue 18's work merged, quiet machine), printed
-# beside this run's.
+# bench/README.md's last figures (median server ms, quiet machine), printed beside this run's.
 README_SERVER_MS = {"/dashboard/": 13.5, "/roadmap/": 20.8, "/milestones/": 14.2, "/ideas/": 30.2, "/billing/": 14.5,
                     "/pricing/": 8.8, "/": 6.4}
 # Issue 18's baseline (roadmap 43 ms, dashboard 19.6 ms): each page's time over an untouched page's

@@ -1,7 +1,7 @@
 """Reads for the admin's Transactions page: per-service figures, their course over the window,
 the slowest recent transactions, the job queue and webhook deliveries.
 
-Two sources, chosen on purpose (README "Transactions page"):
+Two sources, chosen on purpose (docs/operations.md, "The Transactions page"):
 - Prometheus' query API when PROMETHEUS_URL is set: it scraped every instance and worker, keeps
   what a killed process had not written, and the page shows the same numbers as the alerts;
 - otherwise the per-minute rollup every process writes (core.rollup, core.TransactionMinute).

@@ -1,6 +1,6 @@
 """CreatorCompass settings: configuration comes from the environment only (12-factor).
 
-Every variable read here is listed in the README's configuration table.
+Every variable read here is listed in docs/configuration.md (core/tests/test_docs.py checks it).
 """
 
 import datetime

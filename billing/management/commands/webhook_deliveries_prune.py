@@ -1,7 +1,7 @@
 """Delete stored Stripe deliveries (dj-stripe's WebhookEventTrigger rows) older than
 WEBHOOK_DELIVERY_RETENTION_DAYS: the processed ones and the invalid ones. A delivery that failed
 processing is kept (ops reprocess it or Stripe redelivers it); the Events themselves are kept
-(they are what makes a redelivery a no-op). Run daily from cron (README)."""
+(they are what makes a redelivery a no-op). Run daily from cron (docs/operations.md)."""
 
 import datetime
 
