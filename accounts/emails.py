@@ -34,11 +34,12 @@ COLLISION_PREFIX = "!collision:"
 
 
 def email_canonical(email):
-    """The one form of `email` that identifies an account: stripped, NFKC, case-folded, to a
+    """The one form of `email` that identifies an account: NFKC, case-folded and stripped, to a
     fixed point (folding can produce text that normalises again)."""
-    text = (email or "").strip()
+    text = email or ""
     for _ in range(4):
-        folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+        # Stripped after normalising too: NFKC can turn a character into a space ("´" -> " ́").
+        folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).strip()
         if folded == text:
             break
         text = folded

@@ -179,6 +179,28 @@ def signup_on_taken_email(*, email):
     email_enqueue(jobs.send_account_exists_email, user.pk, uuid.uuid4().hex)
 
 
+@dataclasses.dataclass(frozen=True)
+class SignupOutcome:
+    """What a signup from the outside (the page, the API) did: `email` is the address as the
+    caller is told it (the same form whether or not it was taken); `user` is None when the
+    address or a look-alike of it belongs to an account, whose owner was emailed instead."""
+
+    email: str
+    user: User | None
+
+
+def signup_request(**fields):
+    """user_signup for an anonymous caller, who is answered alike whether or not the address is
+    taken (no account enumeration): a taken address (or a look-alike) emails its owner instead.
+    InvalidInput still names each bad field (a bad field says nothing about other accounts)."""
+    email = User.objects.normalize_email((fields.get("email") or "").strip())
+    try:
+        return SignupOutcome(email=email, user=user_signup(**fields).user)
+    except EmailTaken:
+        signup_on_taken_email(email=email)
+        return SignupOutcome(email=email, user=None)
+
+
 def password_reset_allowed(*, email, client_ip):
     """Rate limit for reset emails (THROTTLE_RATES["password_reset"], PASSWORD_RESET_RATE), per
     address and per client IP (core.client_ip: behind the proxy, each creator's own), so the
