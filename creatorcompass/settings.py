@@ -57,9 +57,8 @@ MIDDLEWARE = [
     "core.middleware.RequestContextMiddleware",
     # django-csp's, with the policy header built once per process (core/csp.py).
     "core.csp.CSPMiddleware",
-    # A NUL or other control character in the path, the query or a form field: 400 naming it,
-    # before any view (nothing is written).
-    "core.middleware.ControlCharacterMiddleware",
+    # A body announcing more than REQUEST_BODY_MAX_BYTES: 400 before anything reads it.
+    "core.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages compress ~5x (the roadmap: 191 KB -> 37 KB); Django pads gzip output against BREACH.
     "django.middleware.gzip.GZipMiddleware",
@@ -67,6 +66,9 @@ MIDDLEWARE = [
     "core.middleware.LazySessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # A NUL or other control character in the path, the query or a form field: 400 naming it,
+    # before any view (nothing is written); form fields only once CSRF accepted the request.
+    "core.middleware.ControlCharacterMiddleware",
     # Django's, holding the request weakly (no reference cycle to collect on every request).
     "core.middleware.AuthenticationMiddleware",
     # After authentication: the signed-in creator's time zone for every date on the page.
@@ -200,6 +202,13 @@ THROTTLE_RATES = {
     # "Someone tried to sign up with your email" notices, per existing account.
     "signup_notice": "3/hour",
 }
+# --- Request bodies (core.bodylimits) -------------------------------------------------------
+# A larger body is a 400 before anything reads it; Django's own limits (form fields in memory, an
+# uploaded file kept in memory before it spills to disk) use the same figure. No page takes uploads.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
