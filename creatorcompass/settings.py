@@ -191,6 +191,10 @@ WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=3)
 # TRUSTED_PROXIES (networks) limits whose X-Forwarded-For is read at all.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# The one header the proxies name the client in: x-forwarded-for, forwarded (RFC 7239) or x-real-ip.
+FORWARDED_HEADER = env.str("FORWARDED_HEADER", default="x-forwarded-for").lower()
+if FORWARDED_HEADER not in ("x-forwarded-for", "forwarded", "x-real-ip"):
+    raise ImproperlyConfigured(f"FORWARDED_HEADER={FORWARDED_HEADER!r}: x-forwarded-for, forwarded or x-real-ip.")
 # Rates "<count>/<seconds>" or "<count>/second|minute|hour|day" (core.throttle: a fixed window
 # counted with one atomic INCR in the shared cache).
 THROTTLE_RATES = {
@@ -201,6 +205,8 @@ THROTTLE_RATES = {
     "password_reset": env.str("PASSWORD_RESET_RATE", default="5/3600"),  # per address and per IP
     # "Someone tried to sign up with your email" notices, per existing account.
     "signup_notice": "3/hour",
+    # Records kept of webhook deliveries with a bad signature, per client IP (past it: still a 400).
+    "webhook_rejected": env.str("THROTTLE_WEBHOOK_REJECTED", default="20/hour"),
 }
 # --- Request bodies (core.bodylimits) -------------------------------------------------------
 # A larger body is a 400 before anything reads it; Django's own limits (form fields in memory, an
