@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import InterfaceError, InternalError, OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject, empty
 
 from core import db_router, metrics
@@ -219,6 +220,22 @@ class RequestBodyLimitMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse(error_body("too_large", message), status=400)
         return render(request, "400.html", {"field": "body", "message": message}, status=400)
+
+
+class PrivateCacheMiddleware:
+    """Every answer to a request that carries credentials (a session cookie, an Authorization
+    header) is `Cache-Control: no-store, private` (Django's never-cache headers): a signed-in
+    page or API answer must stay out of shared caches and the browser's back-forward history on
+    a shared computer. Decided from the request, without loading the session or the user."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            add_never_cache_headers(response)
+        return response
 
 
 def request_bound(function, request):

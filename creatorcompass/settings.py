@@ -60,6 +60,9 @@ MIDDLEWARE = [
     # A body announcing more than REQUEST_BODY_MAX_BYTES: 400 before anything reads it.
     "core.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files keep their long caching): an answer to a request with a
+    # session cookie or an Authorization header is Cache-Control: no-store, private.
+    "core.middleware.PrivateCacheMiddleware",
     # Pages compress ~5x (the roadmap: 191 KB -> 37 KB); Django pads gzip output against BREACH.
     "django.middleware.gzip.GZipMiddleware",
     # Django's, with the session of a request without a session cookie built only when used.
@@ -232,7 +235,8 @@ AXES_USERNAME_CALLABLE = "accounts.authentication.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.authentication.lockout_response"
 # Token auth: a token older than this many seconds is refused and deleted (0: no maximum age).
-API_TOKEN_MAX_AGE = env.int("API_TOKEN_MAX_AGE", default=0)
+# 30 days by default: POST /api/v1/auth/token gives a new one.
+API_TOKEN_MAX_AGE = env.int("API_TOKEN_MAX_AGE", default=30 * 24 * 3600)
 # auth.W004: email is unique case-insensitively by a database constraint on Lower(email), which
 # the check for a plain unique=True field cannot see. security.W002 (no XFrameOptionsMiddleware):
 # every response's Content-Security-Policy says `frame-ancestors 'none'`, which every browser we
