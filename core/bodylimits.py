@@ -9,15 +9,16 @@
   parser (core.parsers) and the Stripe webhook (billing.views).
 """
 
+import itertools
 import json
-import re
 
 from django.conf import settings
 
 # Our deepest body (a Stripe event: event.data.object.items.data[].price.recurring) is ~8 levels.
 JSON_MAX_DEPTH = 32
-# A string (skipped whole, escapes included) or one bracket; anything else cannot nest.
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+# Opening brackets become byte 0x01 (+1 as a signed byte), closing ones 0xFF (-1).
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 
 
 class JSONBodyError(ValueError):
@@ -25,20 +26,15 @@ class JSONBodyError(ValueError):
 
 
 def json_depth(body):
-    """The deepest nesting of arrays and objects in `body` (bytes), counted by a scan that skips
-    strings: linear, no recursion, and it stops as soon as the limit is passed."""
-    depth = deepest = 0
-    for match in _TOKENS.finditer(body):
-        token = match.group()
-        if token in (b"[", b"{"):
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > JSON_MAX_DEPTH:
-                    return deepest
-        elif token in (b"]", b"}"):
-            depth -= 1
-    return deepest
+    """The deepest nesting of arrays and objects in `body` (bytes), without parsing: no
+    recursion, linear in the body, every step in C. Strings are cut out (escaped backslashes,
+    then escaped quotes, removed; what lies between the remaining quotes is string text), each
+    bracket becomes a signed byte (+1 opening, -1 closing, anything else deleted), and the
+    deepest level is the largest running sum."""
+    unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside_strings = b"".join(unescaped.split(b'"')[0::2])
+    steps = outside_strings.translate(_BRACKET_STEPS, _NOT_BRACKETS)
+    return max(itertools.accumulate(memoryview(steps).cast("b")), default=0)
 
 
 def json_loads_limited(body, *, strict=True):

@@ -61,7 +61,8 @@ def test_json_at_the_depth_limit_is_parsed(catalogue):
 def test_the_depth_scan_skips_strings_and_escapes():
     assert json_depth(b'{"a": "[[[[[[{{{{\\"[[[["}') == 1
     assert json_depth(b'[[1], [[2]], "]]]]"]') == 3
-    assert json_depth(b"[" * 5000) == JSON_MAX_DEPTH + 1  # stops counting past the limit
+    assert json_depth(b'["\\\\", ["\\\\\\"[["]]') == 2  # an escaped backslash, then an escaped quote
+    assert json_depth(b"[" * 5000) == 5000 and json_depth(b"1") == 0
 
 
 @pytest.fixture
