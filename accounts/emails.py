@@ -50,7 +50,8 @@ def email_skeleton(email):
     """What `email` looks like to a person: two addresses with one skeleton are look-alikes."""
     decomposed = unicodedata.normalize("NFKD", email_canonical(email))
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return unicodedata.normalize("NFKC", bare.translate(_LOOK_ALIKES))
+    # Stripped again: a mark removed can leave a space at either end ("¨" is " " + a mark in NFKD).
+    return unicodedata.normalize("NFKC", bare.translate(_LOOK_ALIKES)).strip()
 
 
 def collision_marker(user_id):

@@ -25,6 +25,7 @@ HYPOTHESIS = settings(max_examples=300, deadline=None, suppress_health_check=[He
 
 @given(ADDRESSES)
 @example("´@example.com")
+@example("¨\u00a0@example.com")
 @HYPOTHESIS
 def test_the_canonical_form_and_the_skeleton_are_fixed_points(address):
     canonical = email_canonical(address)
