@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
 
 from accounts.models import CreatorProfile, CreatorStats, Enrollment, User
+from accounts.selectors import email_confusable_taken
 
 
 class CreatorProfileInline(admin.StackedInline):
@@ -36,6 +38,12 @@ class CreatorChangeForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if email_confusable_taken(email=email, exclude_user_id=self.instance.pk):
+            raise ValidationError("Another account has this address or one that looks like it.")
+        return email
 
 
 @admin.register(User)

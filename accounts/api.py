@@ -20,6 +20,7 @@ NICHE_HELP = "A niche offered for the platform, or empty: " + "; ".join(
     f"{platform}: {', '.join(niches)}" for platform, niches in NICHES.items()
 )
 TIMEZONE_HELP = "An IANA time zone, e.g. Europe/Berlin."
+SIGNUP_SENT = "Check your inbox: we sent a link to confirm the address."
 
 
 class ProfileOutput(serializers.Serializer):
@@ -89,15 +90,18 @@ class SignupApi(APIView):
             required=False, allow_blank=True, default="", documented={"maxLength": services.DISPLAY_NAME_MAX}
         )
 
-    @extend_schema(
-        request=SignupInput,
-        responses={201: inline_serializer("SignupOutput", {"user": MeOutput(), "token": serializers.CharField()})},
-    )
+    class SignupOutput(serializers.Serializer):
+        email = serializers.EmailField(help_text="The address the verification link was sent to.")
+        detail = serializers.CharField()
+
+    @extend_schema(request=SignupInput, responses={202: SignupOutput})
     def post(self, request):
+        """Like the signup page, the answer is the same whether or not the address (or a look-alike
+        of it) has an account: the owner of a taken one is emailed instead. Verify the address
+        with the emailed link; POST /auth/token gives the API token."""
         data = validated(self.SignupInput, request.data)
-        result = services.user_signup(**data, issue_api_token=True)
-        user = selectors.creator_get(user_id=result.user.pk)
-        return Response({"user": me_payload(user), "token": result.api_token}, status=status.HTTP_201_CREATED)
+        outcome = services.signup_request(**data)
+        return Response({"email": outcome.email, "detail": SIGNUP_SENT}, status=status.HTTP_202_ACCEPTED)
 
 
 class TokenApi(APIView):

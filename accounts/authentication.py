@@ -9,6 +9,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from accounts.emails import email_skeleton
 from accounts.models import CreatorProfile, CreatorStats, User
 from core import db_router
 from core.rawsql import Select, Table
@@ -118,15 +119,16 @@ class CreatorTokenAuthentication(TokenAuthentication):
 
 
 def axes_username(request, credentials):
-    """The account a login attempt is for, as the lockout counts it: the email in lower case
-    (logins match any letter case, so the lockout must too), from the form's `username`
-    field or the token API's `email`."""
+    """The account a login attempt is for, as the lockout counts it: the skeleton of the address
+    (accounts.emails), from the form's `username` field or the token API's `email`. Logins find
+    the account by its canonical address, and every spelling and look-alike of that address has
+    the account's skeleton (a unique column), so they all count against the one account."""
     credentials = credentials or {}
     name = credentials.get("username") or credentials.get("email")
     if name is None:
         data = getattr(request, "POST", {}) or {}
         name = data.get("username") or data.get("email")
-    return (name or "").strip().lower() or None
+    return email_skeleton(name) if isinstance(name, str) and name.strip() else None
 
 
 def lockout_response(request, original_response, credentials):

@@ -1,12 +1,10 @@
-import dataclasses
-
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.urls import reverse
 
 from accounts import services
 from accounts.catalog import NICHES, Platform, niche_choices, timezones
-from core.errors import DomainError, EmailTaken
+from core.errors import DomainError
 
 TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(timezones())]
 
@@ -50,26 +48,16 @@ class SignupForm(forms.Form):
             self.fields["niche"].widget.choices = [("", "Pick a niche (optional)")] + niche_choices(platform)
 
     def signup(self):
-        """Create the account through the service; map its field errors onto the form.
-        Returns a SignupOutcome (user None when the email was taken: its owner is emailed), or
-        None when the form now carries errors."""
+        """Create the account through the service (services.signup_request: a taken email is
+        answered alike and its owner emailed); map its field errors onto the form. Returns a
+        services.SignupOutcome, or None when the form now carries errors."""
         try:
-            user = services.user_signup(**self.cleaned_data).user
-        except EmailTaken:
-            services.signup_on_taken_email(email=self.cleaned_data["email"])
-            return SignupOutcome(email=self.cleaned_data["email"].strip(), user=None)
+            return services.signup_request(**self.cleaned_data)
         except DomainError as exc:
             for field, messages in (exc.fields or {"__all__": [exc.message]}).items():
                 for message in messages:
                     self.add_error(field if field in self.fields else None, message)
             return None
-        return SignupOutcome(email=user.email, user=user)
-
-
-@dataclasses.dataclass(frozen=True)
-class SignupOutcome:
-    email: str
-    user: object
 
 
 class NichePlatformForm(forms.Form):

@@ -5,20 +5,22 @@ from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.catalog import Platform, is_timezone
+from accounts.emails import email_canonical, email_skeleton
 
-EMAIL_UNIQUE_CONSTRAINT = "accounts_user_email_ci_unique"
+# An address is taken when another account has its canonical form or its look-alike skeleton
+# (accounts.emails): both are unique columns, so the database has the last word in a race.
+EMAIL_UNIQUE_CONSTRAINTS = ("accounts_user_email_canonical_unique", "accounts_user_email_skeleton_unique")
 
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, email):
-        # Email identifies a person in any letter case.
-        return self.get(email__iexact=email)
+        # One account per canonical address (a unique column): never MultipleObjectsReturned.
+        return self.get(email_canonical=email_canonical(email))
 
     def _create(self, email, password, **fields):
         user = self.model(email=self.normalize_email(email), **fields)
@@ -38,6 +40,10 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254)
+    # Derived from `email` by save() (accounts.emails); a queryset .update() of email must set
+    # them too. Lookups by address use email_canonical, look-alike checks email_skeleton.
+    email_canonical = models.CharField(max_length=254, editable=False)
+    email_skeleton = models.CharField(max_length=254, editable=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -51,8 +57,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         constraints = [
-            # Uniqueness in any letter case is the database's job, not a Python check.
-            models.UniqueConstraint(Lower("email"), name=EMAIL_UNIQUE_CONSTRAINT),
+            # One account per address and per look-alike: the database's job, not a Python check.
+            models.UniqueConstraint(fields=["email_canonical"], name=EMAIL_UNIQUE_CONSTRAINTS[0]),
+            models.UniqueConstraint(fields=["email_skeleton"], name=EMAIL_UNIQUE_CONSTRAINTS[1]),
         ]
 
     def __str__(self):
@@ -63,11 +70,29 @@ class User(AbstractBaseUser, PermissionsMixin):
         # made with the old password stop working. A hash upgrade at login clears _password
         # before its save, so it keeps them.
         password_changed = self._password is not None and self.pk is not None
+        self.email_canonical_set()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "email_canonical", "email_skeleton"}
         super().save(*args, **kwargs)
         if password_changed:
             from rest_framework.authtoken.models import Token
 
             Token.objects.filter(user_id=self.pk).delete()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._loaded_email = user.__dict__.get("email")
+        return user
+
+    def email_canonical_set(self):
+        """Derive the canonical address and its skeleton from `email` when it is new or changed
+        (a row marked as a collision by the migration keeps its marker until then)."""
+        if self.email_canonical and self.email == getattr(self, "_loaded_email", None):
+            return
+        self.email_canonical, self.email_skeleton = email_canonical(self.email), email_skeleton(self.email)
+        self._loaded_email = self.email
 
     @property
     def is_verified(self):

@@ -3,6 +3,7 @@
 from django.utils import timezone
 
 from accounts.catalog import Platform
+from accounts.emails import COLLISION_PREFIX, email_canonical, email_skeleton
 from accounts.models import Enrollment, User
 from core.rawsql import ModelRow
 
@@ -15,6 +16,44 @@ def creator_get(*, user_id):
 def active_user(*, user_id):
     """An active user with their profile (None if gone or deactivated): what email jobs need."""
     return User.objects.select_related("profile").filter(pk=user_id, is_active=True).first()
+
+
+def user_by_email(*, email, active_only=True):
+    """The account whose address is `email` in its canonical form (accounts.emails), or None.
+    One row at most: email_canonical is unique."""
+    users = User.objects.filter(email_canonical=email_canonical(email))
+    return (users.filter(is_active=True) if active_only else users).first()
+
+
+def user_by_look_alike(*, email):
+    """The active account whose address looks like `email` (same skeleton), or None: whom to
+    tell when someone signs up with their address or a look-alike of it."""
+    return User.objects.filter(email_skeleton=email_skeleton(email), is_active=True).first()
+
+
+def email_confusable_taken(*, email, exclude_user_id=None):
+    """Whether another account has `email` or a look-alike of it (same canonical form or same
+    skeleton): signup, the admin and email change refuse such an address. The unique columns
+    decide a race; this is the check that names the field before the write."""
+    taken = User.objects.filter(email_skeleton=email_skeleton(email)) | User.objects.filter(
+        email_canonical=email_canonical(email)
+    )
+    if exclude_user_id is not None:
+        taken = taken.exclude(pk=exclude_user_id)
+    return taken.exists()
+
+
+def email_collisions():
+    """Accounts whose address collided with an older account's when the canonical columns were
+    filled (migration accounts 0003_i28), or whose stored canonical form no longer matches their
+    address (an email written with a queryset .update()): [(user, holder or None)]."""
+    found = []
+    for user in User.objects.order_by("pk").only("pk", "email", "email_canonical", "email_skeleton"):
+        if user.email_canonical.startswith(COLLISION_PREFIX) or user.email_canonical != email_canonical(user.email):
+            holder = (User.objects.filter(email_skeleton=email_skeleton(user.email)).exclude(pk=user.pk).first()
+                      or User.objects.filter(email_canonical=email_canonical(user.email)).exclude(pk=user.pk).first())
+            found.append((user, holder))
+    return found
 
 
 def enrollment_primary(*, user):

@@ -19,14 +19,15 @@ from rest_framework.authtoken.models import Token
 from accounts import jobs
 from accounts.authentication import token_expired
 from accounts.catalog import Platform, check_platform, is_timezone, is_valid_niche
+from accounts.emails import email_canonical, email_skeleton
 from accounts.locks import stats_lock_following, stats_qs_select_for_update
 from accounts.models import (
-    EMAIL_UNIQUE_CONSTRAINT,
     CreatorProfile,
     CreatorStats,
     Enrollment,
     User,
 )
+from accounts.selectors import user_by_email, user_by_look_alike
 from accounts.tokens import verification_token_read
 from core.email import email_enqueue
 from core.errors import EmailTaken, InvalidInput, NotFound, Throttled
@@ -106,8 +107,10 @@ def signup_input(*, email, password, platform, niche, timezone, display_name, is
 
 
 def email_taken(exc, *, email, **_):
-    """A signup that lost the race for its email to another one: EmailTaken (409)."""
-    if EMAIL_UNIQUE_CONSTRAINT not in str(exc):
+    """A signup whose email (or a look-alike of it: accounts.emails) another account has, or
+    that lost the race for it to another signup: EmailTaken."""
+    # PostgreSQL names the constraint, SQLite the column: each name holds its column's.
+    if not any(column in str(exc) for column in ("email_canonical", "email_skeleton")):
         raise exc
     raise EmailTaken(fields={"email": [EmailTaken.message]}) from exc
 
@@ -143,7 +146,7 @@ def email_verify(*, token):
         raise InvalidInput("This verification link has expired; ask for a new one.") from exc
     except signing.BadSignature as exc:
         raise InvalidInput("This verification link is not valid.") from exc
-    users = User.objects.filter(pk=user_id, email__iexact=email)
+    users = User.objects.filter(pk=user_id, email_canonical=email_canonical(email))
     verified_now = users.filter(email_verified_at__isnull=True).update(
         email_verified_at=dj_timezone.now()
     )
@@ -170,17 +173,40 @@ def signup_on_taken_email(*, email):
     """Someone signed up with the email of an existing account: tell its owner (a login and a
     reset link) instead of telling the person at the form, who is answered as for a new
     account (no enumeration). At most THROTTLE_RATES["signup_notice"] such emails per address."""
-    user = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
-    if user is None or throttle_hit("signup_notice", f"email:{user.email.lower()}"):
+    user = user_by_look_alike(email=email)
+    if user is None or throttle_hit("signup_notice", f"user:{user.pk}"):
         return
     email_enqueue(jobs.send_account_exists_email, user.pk, uuid.uuid4().hex)
+
+
+@dataclasses.dataclass(frozen=True)
+class SignupOutcome:
+    """What a signup from the outside (the page, the API) did: `email` is the address as the
+    caller is told it (the same form whether or not it was taken); `user` is None when the
+    address or a look-alike of it belongs to an account, whose owner was emailed instead."""
+
+    email: str
+    user: User | None
+
+
+def signup_request(**fields):
+    """user_signup for an anonymous caller, who is answered alike whether or not the address is
+    taken (no account enumeration): a taken address (or a look-alike) emails its owner instead.
+    InvalidInput still names each bad field (a bad field says nothing about other accounts)."""
+    email = User.objects.normalize_email((fields.get("email") or "").strip())
+    try:
+        return SignupOutcome(email=email, user=user_signup(**fields).user)
+    except EmailTaken:
+        signup_on_taken_email(email=email)
+        return SignupOutcome(email=email, user=None)
 
 
 def password_reset_allowed(*, email, client_ip):
     """Rate limit for reset emails (THROTTLE_RATES["password_reset"], PASSWORD_RESET_RATE), per
     address and per client IP (core.client_ip: behind the proxy, each creator's own), so the
-    form cannot be used to flood an inbox."""
-    by_email = throttle_hit("password_reset", f"email:{(email or '').strip().lower()}")
+    form cannot be used to flood an inbox. The address counts by its skeleton (accounts.emails):
+    every spelling and look-alike of one address shares its limit."""
+    by_email = throttle_hit("password_reset", f"email:{email_skeleton(email)}")
     by_ip = throttle_hit("password_reset", f"ip:{client_ip}")
     return not (by_email or by_ip)
 
@@ -205,7 +231,7 @@ def api_token_revoke(*, user):
 def password_reset_request(*, email):
     """Email a reset link if an active account has this email. Says nothing either way
     (no account enumeration)."""
-    user = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
+    user = user_by_email(email=email)
     if user is not None and user.has_usable_password():
         email_enqueue(jobs.send_password_reset_email, user.pk, uuid.uuid4().hex)
 

@@ -7,7 +7,7 @@ _SALT = "accounts.verify-email"
 
 
 def verification_token_make(user):
-    return signing.dumps({"u": user.pk, "e": user.email.lower()}, salt=_SALT)
+    return signing.dumps({"u": user.pk, "e": user.email_canonical}, salt=_SALT)
 
 
 def verification_token_read(token):

@@ -145,7 +145,9 @@ class LoadThread(threading.Thread):
         email = f"t{self.index}-{self.signups}@faults.local"
         status, body = self.client.call("POST", "/api/v1/auth/signup",
                                         {"email": email, "password": "fault-run-password-1", "platform": "youtube"})
-        if status == 201:
+        if status == 202:
+            status, body = self.client.call("POST", "/api/v1/auth/token", {"email": email, "password": "fault-run-password-1"})
+        if status == 200:
             self.creators.append({"email": email, "token": body["token"], "next": 0, "verified": False})
 
     def complete(self):

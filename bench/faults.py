@@ -121,8 +121,8 @@ def kill_after_commit(client, task_id, n):
     from bench.kill_after_commit import HEADER
 
     password = "fault-run-password-1"
-    status, body = client.call("POST", "/api/v1/auth/signup",
-                               {"email": f"kill{n}a@faults.local", "password": password, "platform": "youtube"})
+    client.call("POST", "/api/v1/auth/signup", {"email": f"kill{n}a@faults.local", "password": password, "platform": "youtube"})
+    status, body = client.call("POST", "/api/v1/auth/token", {"email": f"kill{n}a@faults.local", "password": password})
     completed, _ = client.call("POST", f"/api/v1/tasks/{task_id}/complete", {"quality": 4},
                                token=(body or {}).get("token"), headers={HEADER: "1"})
     signup, _ = client.call("POST", "/api/v1/auth/signup",

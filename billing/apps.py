@@ -8,6 +8,7 @@ class BillingConfig(AppConfig):
         # Connect our webhook handlers (after dj-stripe's, which are connected in its ready()).
         from billing import (
             stripe_client,
+            webhook_intake,
             webhooks,  # noqa: F401
         )
         from billing.models import Plan
@@ -15,3 +16,4 @@ class BillingConfig(AppConfig):
 
         catalogue_watch(Plan)  # plans are edited in the admin
         stripe_client.install()
+        webhook_intake.install_client_ip()

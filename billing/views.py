@@ -1,7 +1,6 @@
 """Billing pages: pricing (public), the creator's billing page, and the form posts that send
 them to Stripe (Checkout, portal) or cancel/resume at period end."""
 
-import json
 import logging
 
 import stripe
@@ -16,6 +15,7 @@ from djstripe.views import ProcessWebhookView
 from accounts.decorators import creator_required
 from billing import forms, selectors, webhook_intake
 from billing.services import checkout
+from core.bodylimits import JSONBodyError, json_loads_limited
 from core.metrics import WEBHOOK_EVENTS
 from core.middleware import database_failure_kind
 from core.page_errors import page_errors
@@ -102,9 +102,10 @@ class StripeWebhookView(ProcessWebhookView):
 
     def post(self, request, uuid):
         try:
-            payload = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError):
-            payload = None
+            payload = json_loads_limited(request.body or b"null")
+        except JSONBodyError as exc:
+            WEBHOOK_EVENTS.labels("unverified", "malformed").inc()
+            return HttpResponseBadRequest(str(exc))
         reason = webhook_intake.malformed_reason(payload)
         if reason is not None:
             # The type of an unverified body is the sender's choice: one label, not one per type.

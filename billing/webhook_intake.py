@@ -7,6 +7,10 @@
 - The signature is verified with the endpoint's secret first. An invalid delivery keeps a small
   record only (`INVALID_BODY_CHARS` of its body, no Cookie/Authorization or other header beyond
   `KEPT_HEADERS`), never the whole body.
+- The client IP of a delivery is ours (core.client_ip: trusted proxies only), for invalid and
+  valid deliveries alike: dj-stripe's own get_remote_ip (the leftmost X-Forwarded-For, whatever
+  it holds: `not-an-ip` failed PostgreSQL's inet column, a 500) is replaced at startup. Records
+  of invalid deliveries are kept for at most THROTTLE_RATES["webhook_rejected"] per client IP.
 - dj-stripe lets `X-Djstripe-Webhook-Secret` choose the secret when DEBUG is on; that header is
   dropped unless STRIPE_WEBHOOK_SECRET_HEADER_OVERRIDE is set as well.
 """
@@ -15,8 +19,10 @@ import re
 
 import stripe
 from django.conf import settings
-from djstripe.models import WebhookEventTrigger
-from djstripe.models.webhooks import get_remote_ip
+from djstripe.models import WebhookEventTrigger, webhooks
+
+from core.client_ip import client_ip
+from core.throttle import throttle_hit
 
 INVALID_BODY_CHARS = 2048
 KEPT_HEADERS = ("content-type", "content-length", "stripe-signature", "user-agent")
@@ -93,12 +99,26 @@ def kept_headers(headers):
     return {name: value for name, value in headers.items() if name.lower() in KEPT_HEADERS}
 
 
+def delivery_ip(request):
+    """The delivery's client IP for dj-stripe's records (its field cannot be empty)."""
+    return client_ip(request) or "0.0.0.0"
+
+
+def install_client_ip():
+    """dj-stripe records a delivery's IP with its module's get_remote_ip: make it ours."""
+    webhooks.get_remote_ip = delivery_ip
+
+
 def invalid_delivery_record(request, endpoint):
-    """A small record of a delivery that failed its signature check, for ops."""
+    """A small record of a delivery that failed its signature check, for ops; None (nothing
+    kept) past THROTTLE_RATES["webhook_rejected"] from this client IP."""
+    ip = delivery_ip(request)
+    if throttle_hit("webhook_rejected", f"ip:{ip}"):
+        return None
     return WebhookEventTrigger.objects.create(
         headers=kept_headers(request.headers),
         body=request.body[:INVALID_BODY_CHARS].decode("utf-8", errors="replace"),
-        remote_ip=get_remote_ip(request), valid=False, processed=False,
+        remote_ip=ip, valid=False, processed=False,
         stripe_trigger_account=endpoint.djstripe_owner_account, webhook_endpoint=endpoint,
         exception="invalid signature",
     )

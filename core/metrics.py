@@ -24,7 +24,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
-from core.client_ip import client_ip
+from core.client_ip import client_ip, forwarded_by_unknown_proxy
 
 REQUESTS = Counter("creatorcompass_http_requests", "HTTP requests by route, method and status.", ["route", "method", "status"])
 REQUEST_SECONDS = Histogram(
@@ -106,9 +106,8 @@ def _allowed(request):
     token = settings.METRICS_TOKEN
     if token and request.headers.get("Authorization") == f"Bearer {token}":
         return True
-    if settings.NUM_PROXIES == 0 and "HTTP_X_FORWARDED_FOR" in request.META:
-        # Forwarded by a proxy the settings do not know of (one on this host makes every client
-        # look local): the connection's address says nothing about the client.
+    if forwarded_by_unknown_proxy(request):
+        # The connection's address (that proxy's) says nothing about the client.
         return False
     try:
         address = ipaddress.ip_address(client_ip(request))

@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import InterfaceError, InternalError, OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject, empty
 
 from core import db_router, metrics
@@ -164,28 +165,77 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 class ControlCharacterMiddleware:
     """A control character in the path (none allowed, not even a newline), a query parameter or
     a form field (tab, CR and LF allowed) is a 400 naming where it was, before any view runs:
-    nothing is written, and PostgreSQL never sees a NUL. JSON bodies: core.parsers."""
+    nothing is written, and PostgreSQL never sees a NUL. JSON bodies: core.parsers.
+
+    Form fields are read in process_view, which runs after CsrfViewMiddleware's (this middleware
+    comes after it): a request CSRF refuses is refused before anything reads its body. Views
+    exempt from Django's CSRF check (the API, whose parser takes JSON only and checks it; the
+    Stripe webhook) have no form fields to check."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        found = None
         char = control_character(request.path, allow_whitespace=False)
-        if char is not None:
-            found = ("path", char)
-        else:
-            # Parsing an empty query string builds a QueryDict for nothing (most requests).
-            found = first_control_character(_pairs(request.GET)) if request.META.get("QUERY_STRING") else None
-            if found is None and request.content_type in _FORM_TYPES:
-                found = first_control_character(_pairs(request.POST))
-        if found is None:
+        found = ("path", char) if char is not None else None
+        # Parsing an empty query string builds a QueryDict for nothing (most requests).
+        if found is None and request.META.get("QUERY_STRING"):
+            found = first_control_character(_pairs(request.GET))
+        return self.get_response(request) if found is None else _control_character_response(request, found)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.content_type not in _FORM_TYPES or getattr(view_func, "csrf_exempt", False):
+            return None
+        found = first_control_character(_pairs(request.POST))
+        return None if found is None else _control_character_response(request, found)
+
+
+def _control_character_response(request, found):
+    field, char = found
+    message = control_character_message(char)
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("invalid", "Some fields are not valid.", {field: [message]}), status=400)
+    return render(request, "400.html", {"field": field, "message": message}, status=400)
+
+
+def _content_length(request):
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # Django reads such a body as empty
+
+
+class RequestBodyLimitMiddleware:
+    """A request announcing a body over REQUEST_BODY_MAX_BYTES is a 400 before any middleware,
+    CSRF included, or view reads a byte of it (Django reads no more than Content-Length)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        if _content_length(request) <= limit:
             return self.get_response(request)
-        field, char = found
-        message = control_character_message(char)
+        message = f"The request body is larger than {limit} bytes."
         if request.path.startswith("/api/"):
-            return JsonResponse(error_body("invalid", "Some fields are not valid.", {field: [message]}), status=400)
-        return render(request, "400.html", {"field": field, "message": message}, status=400)
+            return JsonResponse(error_body("too_large", message), status=400)
+        return render(request, "400.html", {"field": "body", "message": message}, status=400)
+
+
+class PrivateCacheMiddleware:
+    """Every answer to a request that carries credentials (a session cookie, an Authorization
+    header) is `Cache-Control: no-store, private` (Django's never-cache headers): a signed-in
+    page or API answer must stay out of shared caches and the browser's back-forward history on
+    a shared computer. Decided from the request, without loading the session or the user."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            add_never_cache_headers(response)
+        return response
 
 
 def request_bound(function, request):

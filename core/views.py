@@ -94,9 +94,8 @@ def permission_denied(request, exception=None):
 
 
 def csrf_failure(request, reason=""):
-    """CSRF_FAILURE_VIEW: the JSON envelope under /api/, Django's page elsewhere."""
+    """CSRF_FAILURE_VIEW: the JSON envelope under /api/, else our page with the site's
+    stylesheet (Django's own page styles itself inline, which the CSP blocks)."""
     if _is_api(request):
         return api_forbidden(request, message=f"CSRF check failed: {reason}")
-    from django.views.csrf import csrf_failure as django_csrf_failure
-
-    return django_csrf_failure(request, reason=reason)
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)

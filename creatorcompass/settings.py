@@ -57,16 +57,21 @@ MIDDLEWARE = [
     "core.middleware.RequestContextMiddleware",
     # django-csp's, with the policy header built once per process (core/csp.py).
     "core.csp.CSPMiddleware",
-    # A NUL or other control character in the path, the query or a form field: 400 naming it,
-    # before any view (nothing is written).
-    "core.middleware.ControlCharacterMiddleware",
+    # A body announcing more than REQUEST_BODY_MAX_BYTES: 400 before anything reads it.
+    "core.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files keep their long caching): an answer to a request with a
+    # session cookie or an Authorization header is Cache-Control: no-store, private.
+    "core.middleware.PrivateCacheMiddleware",
     # Pages compress ~5x (the roadmap: 191 KB -> 37 KB); Django pads gzip output against BREACH.
     "django.middleware.gzip.GZipMiddleware",
     # Django's, with the session of a request without a session cookie built only when used.
     "core.middleware.LazySessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # A NUL or other control character in the path, the query or a form field: 400 naming it,
+    # before any view (nothing is written); form fields only once CSRF accepted the request.
+    "core.middleware.ControlCharacterMiddleware",
     # Django's, holding the request weakly (no reference cycle to collect on every request).
     "core.middleware.AuthenticationMiddleware",
     # After authentication: the signed-in creator's time zone for every date on the page.
@@ -189,6 +194,10 @@ WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=3)
 # TRUSTED_PROXIES (networks) limits whose X-Forwarded-For is read at all.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# The one header the proxies name the client in: x-forwarded-for, forwarded (RFC 7239) or x-real-ip.
+FORWARDED_HEADER = env.str("FORWARDED_HEADER", default="x-forwarded-for").lower()
+if FORWARDED_HEADER not in ("x-forwarded-for", "forwarded", "x-real-ip"):
+    raise ImproperlyConfigured(f"FORWARDED_HEADER={FORWARDED_HEADER!r}: x-forwarded-for, forwarded or x-real-ip.")
 # Rates "<count>/<seconds>" or "<count>/second|minute|hour|day" (core.throttle: a fixed window
 # counted with one atomic INCR in the shared cache).
 THROTTLE_RATES = {
@@ -199,7 +208,16 @@ THROTTLE_RATES = {
     "password_reset": env.str("PASSWORD_RESET_RATE", default="5/3600"),  # per address and per IP
     # "Someone tried to sign up with your email" notices, per existing account.
     "signup_notice": "3/hour",
+    # Records kept of webhook deliveries with a bad signature, per client IP (past it: still a 400).
+    "webhook_rejected": env.str("THROTTLE_WEBHOOK_REJECTED", default="20/hour"),
 }
+# --- Request bodies (core.bodylimits) -------------------------------------------------------
+# A larger body is a 400 before anything reads it; Django's own limits (form fields in memory, an
+# uploaded file kept in memory before it spills to disk) use the same figure. No page takes uploads.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -217,7 +235,8 @@ AXES_USERNAME_CALLABLE = "accounts.authentication.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.authentication.lockout_response"
 # Token auth: a token older than this many seconds is refused and deleted (0: no maximum age).
-API_TOKEN_MAX_AGE = env.int("API_TOKEN_MAX_AGE", default=0)
+# 30 days by default: POST /api/v1/auth/token gives a new one.
+API_TOKEN_MAX_AGE = env.int("API_TOKEN_MAX_AGE", default=30 * 24 * 3600)
 # auth.W004: email is unique case-insensitively by a database constraint on Lower(email), which
 # the check for a plain unique=True field cannot see. security.W002 (no XFrameOptionsMiddleware):
 # every response's Content-Security-Policy says `frame-ancestors 'none'`, which every browser we

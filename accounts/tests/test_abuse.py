@@ -43,7 +43,7 @@ def test_the_signup_page_is_throttled_per_ip_and_shares_the_apis_counter(catalog
     refused_page = Client().post("/signup/", signup_payload(email="p9@example.com"))
     refused_api = Client().post("/api/v1/auth/signup", signup_payload(email="b@example.com"), content_type="application/json")
 
-    assert pages == [302, 302] and api.status_code == 201
+    assert pages == [302, 302] and api.status_code == 202
     assert refused_page.status_code == 429 and refused_api.status_code == 429
     assert int(refused_page["Retry-After"]) > 0
     assert User.objects.count() == 3

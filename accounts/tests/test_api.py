@@ -24,19 +24,18 @@ def authed(api, creator):
 
 
 @pytest.mark.django_db
-def test_signup_returns_201_with_the_user_and_a_working_token(api):
+def test_signup_returns_202_check_your_inbox_and_the_token_api_then_gives_a_working_token(api):
     response = api.post("/api/v1/auth/signup", signup_payload(), format="json")
 
-    assert response.status_code == 201
-    body = response.json()
-    assert body["user"]["email"] == "new.creator@example.com"
-    assert body["user"]["profile"] == {
-        "platform": "tiktok", "niche": "comedy", "timezone": "America/New_York",
-        "display_name": "New Creator", "milestone_emails": True, "phase": 1, "week": 1,
-    }
-    assert body["user"]["stats"]["points"] == 0
-    me = APIClient().get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {body['token']}")
-    assert me.status_code == 200 and me.json()["id"] == body["user"]["id"]
+    assert response.status_code == 202
+    assert response.json()["email"] == "new.creator@example.com" and "token" not in response.json()
+    user = User.objects.get()
+    assert (user.profile.platform, user.profile.niche, user.profile.timezone, user.profile.display_name) == (
+        "tiktok", "comedy", "America/New_York", "New Creator")
+    token = APIClient().post("/api/v1/auth/token", {"email": "new.creator@example.com", "password": DEFAULT_PASSWORD},
+                             format="json").json()["token"]
+    me = APIClient().get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {token}")
+    assert me.status_code == 200 and me.json()["id"] == user.pk and me.json()["stats"]["points"] == 0
     assert DBTaskResult.objects.filter(task_path="accounts.jobs.send_verification_email").count() == 1
 
 
@@ -83,12 +82,14 @@ def test_signup_malformed_json_is_400(api):
 
 
 @pytest.mark.django_db
-def test_signup_with_a_taken_email_in_another_case_is_409(api, creator):
-    response = api.post("/api/v1/auth/signup", signup_payload(email="KAI@EXAMPLE.COM"), format="json")
+def test_signup_with_a_taken_email_answers_like_a_new_one_and_emails_the_owner(api, creator):
+    taken = api.post("/api/v1/auth/signup", signup_payload(email="KAI@EXAMPLE.COM"), format="json")
+    new = api.post("/api/v1/auth/signup", signup_payload(email="NEW@EXAMPLE.COM"), format="json")
 
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "email_taken"
-    assert User.objects.count() == 1
+    assert (taken.status_code, set(taken.json())) == (new.status_code, set(new.json())) == (202, {"email", "detail"})
+    assert taken.json()["detail"] == new.json()["detail"]
+    assert User.objects.filter(email_canonical="kai@example.com").count() == 1
+    assert DBTaskResult.objects.filter(task_path="accounts.jobs.send_account_exists_email").count() == 1
 
 
 @pytest.mark.django_db
@@ -100,7 +101,7 @@ def test_signup_is_throttled_with_429_and_retry_after(api, settings):
     ]
     response = api.post("/api/v1/auth/signup", signup_payload(email="t9@example.com"), format="json")
 
-    assert codes == [201, 201, 429]
+    assert codes == [202, 202, 429]
     assert response.status_code == 429 and response.json()["error"]["code"] == "throttled"
     assert int(response["Retry-After"]) > 0
     assert User.objects.count() == 2

@@ -10,7 +10,9 @@ from accounts.tests.factories import signup_payload
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("emails", [("race@example.com", "race@example.com"), ("race@example.com", "RACE@Example.com")])
+@pytest.mark.parametrize("emails", [("race@example.com", "race@example.com"), ("race@example.com", "RACE@Example.com"),
+                                    ("sara@example.com", "ſara@example.com"),
+                                    ("rice@example.com", "rıce@example.com")])
 def test_two_signups_racing_for_one_email_make_one_account(emails):
     barrier = threading.Barrier(len(emails))
     statuses = []
@@ -19,7 +21,7 @@ def test_two_signups_racing_for_one_email_make_one_account(emails):
         try:
             barrier.wait(timeout=10)
             response = APIClient().post("/api/v1/auth/signup", signup_payload(email=email), format="json")
-            statuses.append((response.status_code, response.json().get("error", {}).get("code")))
+            statuses.append(response.status_code)
         finally:
             connection.close()
 
@@ -29,6 +31,7 @@ def test_two_signups_racing_for_one_email_make_one_account(emails):
     for thread in threads:
         thread.join()
 
-    assert sorted(statuses, key=lambda s: s[0]) == [(201, None), (409, "email_taken")]
-    assert User.objects.filter(email__iexact="race@example.com").count() == 1
+    # Both answered alike (no enumeration); the owner of the winner was told of the loser.
+    assert statuses == [202, 202]
+    assert User.objects.count() == 1
     assert CreatorProfile.objects.count() == CreatorStats.objects.count() == Enrollment.objects.count() == 1

@@ -176,7 +176,7 @@ def signup_with_email_down(settings):
     response = Client().post("/api/v1/auth/signup", {"email": "late@example.com", "password": "a-long-password-1",
                              "platform": "youtube"}, content_type="application/json",
                              HTTP_X_REQUEST_ID="req-signup-5")
-    assert response.status_code == 201
+    assert response.status_code == 202
 
 
 class BrokenEmailBackend:

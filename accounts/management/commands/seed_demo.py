@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
+from accounts.emails import email_canonical
 from accounts.models import User
 from accounts.tokens import verification_token_make
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
                 "seed_demo creates a superuser whose password is public (README): refused with DEBUG off. "
                 "Use --force on a throwaway database."
             )
-        if not User.objects.filter(email__iexact=DEMO_EMAIL).exists():
+        if not User.objects.filter(email_canonical=email_canonical(DEMO_EMAIL)).exists():
             user = services.user_signup(
                 email=DEMO_EMAIL,
                 password=DEMO_PASSWORD,
@@ -36,7 +37,7 @@ class Command(BaseCommand):
                 display_name="Demo Creator",
             ).user
             services.email_verify(token=verification_token_make(user))
-        if not User.objects.filter(email__iexact=OPS_EMAIL).exists():
+        if not User.objects.filter(email_canonical=email_canonical(OPS_EMAIL)).exists():
             User.objects.create_superuser(OPS_EMAIL, OPS_PASSWORD)
         self.stdout.write(f"Demo creator: {DEMO_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"Ops admin (/admin/): {OPS_EMAIL} / {OPS_PASSWORD}")
