@@ -15,6 +15,7 @@ cluster on another port; `destroy()` stops every cluster and deletes the directo
     drill.destroy()
 """
 
+import datetime
 import json
 import secrets
 import shutil
@@ -191,13 +192,15 @@ class Drill:
         dump.unlink()
 
     def restore(self, *, target_time=None):
-        """Restore the repository into a new cluster and start it: to `target_time` (a string
-        PostgreSQL reads as a timestamptz; promoted there) or, without one, to the end of the
-        archive. Returns the running cluster, out of recovery."""
+        """Restore the repository into a new cluster and start it: to `target_time` (an aware
+        datetime; promoted there) or, without one, to the end of the archive. Returns the running
+        cluster, out of recovery."""
         cluster = Cluster(self.directory / f"restored-{len(self.restored) + 1}", env=self.env)
         cluster.directory.mkdir(mode=0o700)
         _own(cluster.directory)
-        target = ["--type=time", f"--target={target_time}", "--target-action=promote"] if target_time else []
+        # pgBackRest reads "YYYY-MM-DD HH:MM:SS.ffffff+00" (not ISO 8601's "T" and "+00:00").
+        when = target_time and target_time.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00")
+        target = ["--type=time", f"--target={when}", "--target-action=promote"] if target_time else []
         self.repository.run("restore", f"--pg1-path={cluster.directory}", *target)
         # Beside the primary it was restored from: its own port, and no archiving into the
         # primary's stanza (a real restore that becomes the primary archives on: see docs/backups.md).
