@@ -85,7 +85,8 @@ def _rpo(drill, write_seconds):
     """Lose the primary after `write_seconds` of steady commits; restore the archive's end.
     Returns (seconds of commits lost, restore seconds)."""
     with drill.primary.connect("postgres") as conn:
-        conn.execute("CREATE TABLE heartbeat (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())")
+        conn.execute("CREATE TABLE heartbeat (id serial PRIMARY KEY,"
+                     " at timestamptz NOT NULL DEFAULT clock_timestamp())")
     drill.repository.check()  # a fresh segment: the archive_timeout clock starts at the first write below
     stop = threading.Event()
     last = []
@@ -131,14 +132,16 @@ def main():
 
         drill.start()
         drill.primary_load(database_url, "app")
-        task_id = RoadmapTask.objects.filter(platform="youtube", day=1).order_by("order").values_list("pk", flat=True)[0]
+        day_one = RoadmapTask.objects.filter(platform="youtube", day=1).order_by("order")
+        task_id = day_one.values_list("pk", flat=True)[0]
         with restore_drill.django_on(drill.primary, "app"):
             _generate(args.creators)
         started = time.perf_counter()
         drill.repository.backup("full")
         info = drill.repository.info()["backup"][-1]
         print(f"full backup in {time.perf_counter() - started:.1f} s: {info['info']['size'] / 1e6:.0f} MB of data, "
-              f"{info['info']['repository']['delta'] / 1e6:.0f} MB in the repository (compressed, encrypted)", flush=True)
+              f"{info['info']['repository']['delta'] / 1e6:.0f} MB in the repository (compressed, encrypted)",
+              flush=True)
         traffic = restore_drill.AppTraffic(history=restore_drill.History(), emulator=emulator, webhook=webhook,
                                            task_id=task_id, price=price)
         report = restore_drill.run(drill, traffic, dbname="app")
@@ -146,7 +149,7 @@ def main():
         print(f"RTO: restored to {report.target:%H:%M:%S.%f} and out of recovery in {report.restore_seconds:.1f} s "
               f"at {args.creators} creators", flush=True)
         print(f"  history: {sum(map(len, report.expected.values()))} rows committed before the target, "
-              f"{report.after_target} after; restored {'exactly those before' if exact else 'NOT exactly those before'}; "
+              f"{report.after_target} after; restored {'exactly' if exact else 'NOT exactly'} those before; "
               f"audit: {len(report.breaches)} breach(es); reconcile recorded {report.payments_recorded_by_reconcile} "
               f"lost payment(s); {report.emails_held_back} restored email job(s) held back by the ledger, "
               f"{len(report.emails_twice)} email(s) sent twice", flush=True)

@@ -129,8 +129,8 @@ def owner_account_store():
 @scenario("billing.restored_payment_record")
 def restored_payment_record():
     creator = check_creator()
-    invoice = {"id": f"in_check_restored_{creator.pk}", "amount_paid": 999, "currency": "usd", "created": int(time.time()),
-               "lines": {"data": [{"pricing": {"price_details": {"price": settings.STRIPE_PRICES[("pro", "month")]}}}]}}
+    invoice = {"id": f"in_check_restored_{creator.pk}", "amount_paid": 999, "currency": "usd",
+               "created": int(time.time()), "lines": {"data": [{"pricing": {"price_details": {"price": settings.STRIPE_PRICES[("pro", "month")]}}}]}}
     return lambda: restore_reconcile.restored_payment_record(user=creator, invoice=invoice)
 
 

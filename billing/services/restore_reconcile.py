@@ -95,7 +95,9 @@ def restored_payment_record(*, user, invoice):
 def _lost_customer(data):
     """The creator named by a customer the restored database does not have, or None."""
     subscriber_id = (data.get("metadata") or {}).get("djstripe_subscriber")
-    return get_user_model().objects.filter(pk=subscriber_id).first() if subscriber_id and subscriber_id.isdigit() else None
+    if not (subscriber_id and subscriber_id.isdigit()):
+        return None
+    return get_user_model().objects.filter(pk=subscriber_id).first()
 
 
 def stripe_changes_apply(changes):

@@ -22,12 +22,14 @@ def backup_problems(pgbackrest_text, archiving, units):
         problems.append("no retention")
     if not config.has_section(STANZA):
         problems.append(f"no [{STANZA}] stanza")
-    if archiving.get("archive_mode") != "on" or f"--stanza={STANZA} archive-push" not in archiving.get("archive_command", ""):
+    archive_command = archiving.get("archive_command", "")
+    if archiving.get("archive_mode") != "on" or f"--stanza={STANZA} archive-push" not in archive_command:
         problems.append("WAL is not archived into the stanza")
     if not 0 < int(archiving.get("archive_timeout", "0")) <= 300:
         problems.append("archive_timeout does not bound the RPO")
     for name, text in units.items():
-        if set(re.findall(r"--stanza=(\S+)", text)) != {STANZA} or "EnvironmentFile=/etc/pgbackrest/cipher.env" not in text:
+        passphrase = "EnvironmentFile=/etc/pgbackrest/cipher.env" in text
+        if set(re.findall(r"--stanza=(\S+)", text)) != {STANZA} or not passphrase:
             problems.append(f"{name} backs up another stanza or without the passphrase")
     return problems
 
@@ -49,6 +51,7 @@ def test_the_check_sees_each_planted_mistake():
     assert backup_problems(text.replace("[global]\n", "[global]\nrepo1-cipher-pass=hunter2\n"), archiving, units) == [
         "the passphrase is in the file"]
     assert backup_problems(text, {**archiving, "archive_mode": "off"}, units) == ["WAL is not archived into the stanza"]
-    assert backup_problems(text, {**archiving, "archive_timeout": "0"}, units) == ["archive_timeout does not bound the RPO"]
+    assert backup_problems(text, {**archiving, "archive_timeout": "0"}, units) == [
+        "archive_timeout does not bound the RPO"]
     wrong = {name: body.replace("--stanza=creatorcompass", "--stanza=main") for name, body in units.items()}
     assert len(backup_problems(text, archiving, wrong)) == 2

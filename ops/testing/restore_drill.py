@@ -102,7 +102,8 @@ class AppTraffic:
                  "created": int(time.time()), "livemode": False, "type": event_type, "pending_webhooks": 1,
                  "request": {"id": None, "idempotency_key": None}, "data": {"object": obj}}
         body = json.dumps(event)
-        response = Client().post(f"/stripe/webhook/{self.webhook.djstripe_uuid}/", body, content_type="application/json",
+        response = Client().post(f"/stripe/webhook/{self.webhook.djstripe_uuid}/", body,
+                                 content_type="application/json",
                                  HTTP_STRIPE_SIGNATURE=webhook_signature(self.webhook.secret, body))
         assert response.status_code == 200, response.content
         self.history.record("djstripe_event", "id", event["id"])

@@ -16,7 +16,8 @@ from core.testing.replica import ReplicaUnavailable
 from ops.testing import restore_drill
 
 pytestmark = [
-    pytest.mark.postgres(reason="a point-in-time restore is PostgreSQL's WAL archive (run with DATABASE_URL=postgres://...)"),
+    pytest.mark.postgres(
+        reason="a point-in-time restore is PostgreSQL's WAL archive (run with DATABASE_URL=postgres://...)"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -69,10 +69,12 @@ def test_every_page_of_what_stripe_made_since_is_applied_once(creator, customer_
     output = _reconcile(restore_point)
 
     entitlement = Entitlement.objects.get(user=creator)
-    assert (entitlement.plan_id, entitlement.status, entitlement.stripe_subscription_id) == ("studio", "active", "sub_since")
+    assert (entitlement.plan_id, entitlement.status) == ("studio", "active")
+    assert entitlement.stripe_subscription_id == "sub_since"
     assert sorted(Payment.objects.values_list("stripe_invoice_id", flat=True)) == sorted(i["id"] for i in paid)
     pages = emulator.calls("GET", "/v1/invoices")
-    assert len(pages) == 3 and all(p["params"]["created"] == {"gte": str(int(restore_point.timestamp()))} for p in pages)
+    since = {"gte": str(int(restore_point.timestamp()))}
+    assert len(pages) == 3 and all(page["params"]["created"] == since for page in pages)
     assert "5 payment(s) recorded" in output
 
     # Idempotent: again, and a webhook Stripe delivers late, change nothing.

@@ -23,13 +23,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--since", required=True, type=_instant, help="the restore point (the recovery target time)")
+        parser.add_argument("--since", required=True, type=_instant,
+                            help="the restore point (the recovery target time)")
 
     def handle(self, *args, since, **options):
         try:
             done = restore_reconcile(since=since)
         except UpstreamUnavailable as error:
-            raise CommandError(f"Stripe did not answer ({error}); nothing half-applied: run the command again") from error
+            raise CommandError(f"Stripe did not answer ({error}); what was applied is whole: run it again") from error
         write = self.stdout.write
         write(f"Reconciled with the outside world since {since.isoformat()}")
         write(f"Stripe: {len(done.stripe.subscriptions_applied)} subscription(s) applied, "
