@@ -8,7 +8,7 @@ import types
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from djstripe.models import Customer, Event, WebhookEventTrigger
 
 from accounts.tests.factories import CreatorFactory
@@ -146,3 +146,20 @@ def test_the_creators_active_since_are_listed_with_what_they_see(creator, roadma
     assert "payer@example.com (id" in output and "they see 20 points, 1 tasks" in output
     assert "emailed" in output and "You reached 5 tasks" in output
     assert "new@example.com (id -): their account was created after the restore point" in output
+
+
+def test_a_time_without_its_offset_is_refused(db):
+    with pytest.raises(CommandError, match="with its offset"):
+        call_command("reconcile_after_restore", "--since", "2026-12-07 18:40:33")
+
+
+def test_stripe_failing_midway_is_a_clean_error_and_a_rerun_finishes(creator, customer_id, emulator, restore_point):
+    emulator.put(so.subscription("sub_retry", customer_id, plan="pro"))
+    emulator.put(so.invoice("in_retry", customer_id, "sub_retry"))
+    emulator.fail("GET", "/v1/invoices")
+    with pytest.raises(CommandError, match="Stripe did not answer"):
+        _reconcile(restore_point)
+    assert not Payment.objects.exists()  # everything is fetched before anything is applied
+
+    _reconcile(restore_point)
+    assert Payment.objects.get().stripe_invoice_id == "in_retry"
