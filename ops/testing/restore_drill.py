@@ -4,8 +4,9 @@ and the bench (bench/restore_drill.py).
 On a throwaway primary (core.testing.pitr) the app writes through its own services (signups,
 completions, Stripe webhooks) while a history records each committed row with its commit time
 (`pg_xact_commit_timestamp`, kept because the archiving lines turn `track_commit_timestamp` on).
-A target time is noted between two rounds of writes; the email jobs of the first round run only
-after it (their sends are in the send ledger, their jobs back to READY in the restored database).
+A target time is noted after the second of three rounds of writes; that round's email jobs run
+only after it (their sends are in the send ledger, their jobs back to READY in the restored
+database).
 The repository is restored to the target into a new cluster, Django's connection is pointed at
 it, and the drill reports what is there against the history, the audit, and what
 `reconcile_after_restore` and the email jobs then do.
