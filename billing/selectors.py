@@ -57,3 +57,12 @@ def billing_overview(*, user, now=None):
         "entitlement": entitlement,
         "payments": list(Payment.objects.filter(user=user).select_related("plan")[:24]),
     }
+
+
+def customer_subscriber(customer_id):
+    """The creator a Stripe customer id belongs to, or None (a customer we do not know, or one
+    whose creator is gone)."""
+    from djstripe.models import Customer
+
+    customer = Customer.objects.select_related("subscriber").filter(id=customer_id).first()
+    return customer.subscriber if customer is not None else None

@@ -12,7 +12,7 @@ from django.utils import timezone
 from djstripe.models import APIKey, Customer
 
 from accounts.transaction_checks import check_creator
-from billing.services import checkout, grants, stripe_sync
+from billing.services import checkout, grants, restore_reconcile, stripe_sync
 from billing.stripe_client import stripe_calls_refused
 from billing.testing.stripe_emulator import subscription_object
 from core.transaction_checks import scenario
@@ -124,3 +124,21 @@ def payment_failed():
 def owner_account_store():
     account = {**_ACCOUNT, "created": int(time.time())}
     return lambda: checkout.owner_account_store(api_key=_CHECK_API_KEY, data=account)
+
+
+@scenario("billing.restored_payment_record")
+def restored_payment_record():
+    creator = check_creator()
+    invoice = {"id": f"in_check_restored_{creator.pk}", "amount_paid": 999, "currency": "usd",
+               "created": int(time.time()), "lines": {"data": [{"pricing": {"price_details": {"price": settings.STRIPE_PRICES[("pro", "month")]}}}]}}
+    return lambda: restore_reconcile.restored_payment_record(user=creator, invoice=invoice)
+
+
+@scenario("billing.restored_customer_store")
+def restored_customer_store():
+    creator = check_creator()
+    _stripe_customer(check_creator())  # the owner account, stored as checkout leaves it
+    data = {"id": f"cus_check_restored_{creator.pk}", "object": "customer", "livemode": settings.STRIPE_LIVE_MODE,
+            "created": int(time.time()), "email": creator.email, "metadata": {"djstripe_subscriber": str(creator.pk)},
+            "invoice_settings": {"default_payment_method": None}, "default_source": None, "deleted": False}
+    return lambda: restore_reconcile.restored_customer_store(user=creator, data=data, api_key=_CHECK_API_KEY)

@@ -23,9 +23,10 @@ from django.core.exceptions import ImproperlyConfigured
 from djstripe import event_handlers
 from djstripe import signals as djstripe_signals
 from djstripe.event_handlers import djstripe_receiver
-from djstripe.models import Customer, Event, Subscription
+from djstripe.models import Event, Subscription
 
 from billing import webhook_intake
+from billing.selectors import customer_subscriber
 from billing.services import stripe_sync
 from core.metrics import WEBHOOK_EVENTS
 
@@ -57,11 +58,10 @@ _disconnect([*INVOICE_EVENTS, "checkout.session.completed"], event_handlers.hand
 
 
 def _subscriber(customer_id):
-    customer = Customer.objects.select_related("subscriber").filter(id=customer_id).first()
-    if customer is None or customer.subscriber is None:
+    subscriber = customer_subscriber(customer_id)
+    if subscriber is None:
         logger.warning("Stripe customer %s belongs to no creator: event ignored", customer_id)
-        return None
-    return customer.subscriber
+    return subscriber
 
 
 def _retrieve(resource, object_id, event):

@@ -7,7 +7,8 @@ any other task backend or database), so the job commits with the change or rolls
 could lose the email, and a rolled-back change sends nothing. The job (run by
 `manage.py db_worker` after the commit, outside any transaction) renders the message and calls
 `deliver_once`, which claims the key before sending so that a job run twice, or two workers,
-send it once.
+send it once, and which consults the send ledger (core.send_ledger, outside the database) so that
+a job a database restore brought back does not send again what already left.
 """
 
 import functools
@@ -21,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 
+from core import send_ledger
 from core.logs import request_id_var
 from core.models import SentEmail
 
@@ -108,6 +110,11 @@ def deliver_once(*, key, message):
     if not claimed:
         logger.info("email already sent or being sent key=%s", key)
         return "duplicate"
+    if send_ledger.ledger_has_sent(key=key, to=message.to[0], subject=message.subject):
+        # Sent before a database restore forgot it: the ledger outlives the database.
+        SentEmail.objects.filter(pk=record.pk).update(sent_at=now)
+        logger.info("email already sent (send ledger) key=%s", key)
+        return "duplicate"
     try:
         message.send()
     except Exception:
@@ -115,9 +122,9 @@ def deliver_once(*, key, message):
         SentEmail.objects.filter(pk=record.pk).update(claimed_at=None)
         raise
     status = getattr(message, "anymail_status", None)
-    SentEmail.objects.filter(pk=record.pk).update(
-        sent_at=timezone.now(), message_id=(status and status.message_id) or ""
-    )
+    message_id = (status and status.message_id) or ""
+    send_ledger.ledger_record(key=key, to=message.to[0], subject=message.subject, message_id=message_id)
+    SentEmail.objects.filter(pk=record.pk).update(sent_at=timezone.now(), message_id=message_id)
     return "sent"
 
 

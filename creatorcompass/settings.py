@@ -296,6 +296,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 JOB_STALE_AFTER = datetime.timedelta(minutes=15)
 JOB_RETRY_BACKOFF = datetime.timedelta(minutes=1)
 EMAIL_CLAIM_EXPIRY = datetime.timedelta(minutes=10)
+# The send ledger (core.send_ledger): an SQLite file outside the database, on another disk, never
+# restored with it, so that a restored email job does not send again. Empty: off (development).
+EMAIL_SEND_LEDGER = env.str("EMAIL_SEND_LEDGER", default="")
 
 # --- Stripe (dj-stripe) ----------------------------------------------------------------------
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)

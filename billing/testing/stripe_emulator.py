@@ -21,6 +21,7 @@ import hmac
 import html
 import itertools
 import json
+import operator
 import re
 import threading
 import time
@@ -39,6 +40,7 @@ CREATABLE = {
 
 # Collections that can be listed (GET /v1/<path>?customer=...), by object type.
 LISTABLE = {"subscriptions": "subscription", "invoices": "invoice", "customers": "customer"}
+CREATED_BOUNDS = {"gte": operator.ge, "gt": operator.gt, "lte": operator.le, "lt": operator.lt}
 
 
 def webhook_signature(secret, body, timestamp=None):
@@ -269,12 +271,23 @@ class StripeEmulator:
         return 200, obj
 
     def _list(self, object_type, params):
+        """Stripe's list: newest first, `customer`, `status` (a subscription's; "all" for every one),
+        `created[gte|gt|lte|lt]`, pages of `limit` after `starting_after`, `has_more`."""
         found = [o for o in self.objects.values() if isinstance(o, dict) and o.get("object") == object_type]
         if "customer" in params:
             found = [o for o in found if o.get("customer") == params["customer"]]
+        if params.get("status", "all") != "all":
+            found = [o for o in found if o.get("status") == params["status"]]
+        for bound, value in (params.get("created") or {}).items():
+            keep = CREATED_BOUNDS[bound]
+            found = [o for o in found if keep(o.get("created", 0), int(value))]
         found = list({o["id"]: o for o in found}.values())
         found.sort(key=lambda o: o.get("created", 0), reverse=True)
-        return {"object": "list", "url": f"/v1/{object_type}s", "has_more": False, "data": found[: int(params.get("limit", 10))]}
+        if params.get("starting_after"):
+            after = [o["id"] for o in found].index(params["starting_after"])
+            found = found[after + 1:]
+        limit = int(params.get("limit", 10))
+        return {"object": "list", "url": f"/v1/{object_type}s", "has_more": len(found) > limit, "data": found[:limit]}
 
     def _create(self, path, params):
         object_type, prefix = CREATABLE[path]

@@ -31,10 +31,20 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def as_postgres(*command):
-    """Run a PostgreSQL binary (server, pgbouncer) as the `postgres` user: they refuse root."""
+def as_postgres(*command, env=None, timeout=120):
+    """Run a PostgreSQL binary (server, pgbouncer) as the `postgres` user: they refuse root.
+    `env`: variables added to this process's environment (a server inherits them)."""
     prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return subprocess.run([*prefix, *command], check=True, capture_output=True, text=True, timeout=120)
+    return subprocess.run([*prefix, *command], check=True, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **env} if env else None)
+
+
+def pg_binary(name):
+    """The path of a PostgreSQL binary of the newest installed major version."""
+    for directory in BIN_DIRS:
+        if (directory / name).exists():
+            return str(directory / name)
+    raise ReplicaUnavailable(f"{name} is not installed (Debian's postgresql package)")
 
 
 class StreamingReplica:
@@ -46,12 +56,6 @@ class StreamingReplica:
 
     def _primary_dsn(self, dbname="postgres"):
         return f"host={self.primary['HOST']} port={self.primary['PORT']} user={self.primary['USER']} dbname={dbname}"
-
-    def _binary(self, name):
-        for directory in BIN_DIRS:
-            if (directory / name).exists():
-                return str(directory / name)
-        raise ReplicaUnavailable(f"{name} is not installed (Debian's postgresql package)")
 
     def _allow_replication(self):
         with psycopg.connect(self._primary_dsn(), autocommit=True) as conn:
@@ -78,7 +82,7 @@ class StreamingReplica:
         shutil.chown(self.directory, "postgres", "postgres")
         os.chmod(self.directory, 0o700)
         as_postgres(
-            self._binary("pg_basebackup"), "-D", self.directory, "-R", "-X", "stream", "--checkpoint=fast",
+            pg_binary("pg_basebackup"), "-D", self.directory, "-R", "-X", "stream", "--checkpoint=fast",
             "-h", str(self.primary["HOST"]), "-p", str(self.primary["PORT"]), "-U", self.primary["USER"],
         )
         # Debian keeps a cluster's configuration in /etc/postgresql, so the copy has none of its own.
@@ -100,7 +104,7 @@ class StreamingReplica:
             arguments += ["-l", f"{self.directory}/server.log"]
         else:
             arguments += ["-m", "fast"]
-        as_postgres(self._binary("pg_ctl"), action, *arguments)
+        as_postgres(pg_binary("pg_ctl"), action, *arguments)
 
     def stop(self):
         self._server("stop")
