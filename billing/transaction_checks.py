@@ -3,6 +3,8 @@ returned (checkout, cancel/resume/resync, the owner account), and the webhook ha
 they run inside dj-stripe's event transaction. The Stripe objects are built here: the storing
 services fetch nothing (they run under stripe_calls_refused), so no network is involved."""
 
+import datetime
+import functools
 import time
 
 import stripe
@@ -45,7 +47,17 @@ def _subscription_data(status="active"):
     }
 
 
-@scenario("billing.checkout_record")
+def _subscriber(created):
+    """A creator whose Pro subscription `sub_check` is active (its entitlement stored)."""
+    creator = check_creator()
+    stripe_sync.subscription_event_apply(
+        user=creator, subscription_id="sub_check", snapshot=_subscription_data(), reread=_subscription_data,
+        event_created=created,
+    )
+    return creator
+
+
+@scenario("billing.checkout_record", reaches=("djstripe_session",))
 def checkout_record():
     customer = _stripe_customer(check_creator())
     session = {"id": f"cs_check_{customer.id}", "object": "checkout.session", "livemode": settings.STRIPE_LIVE_MODE,
@@ -56,7 +68,7 @@ def checkout_record():
     return lambda: checkout.checkout_record(session=session, api_key=_CHECK_API_KEY)
 
 
-@scenario("billing.subscription_store")
+@scenario("billing.subscription_store", reaches=("djstripe_subscription", "billing_entitlement.plan_id"))
 def subscription_store():
     creator = check_creator()
     customer = _stripe_customer(creator)
@@ -75,7 +87,7 @@ def subscription_store():
     return lambda: checkout.subscription_store(user=creator, data=data, api_key=_CHECK_API_KEY)
 
 
-@scenario("billing.entitlement_grant")
+@scenario("billing.entitlement_grant", reaches=("billing_entitlement.plan_id",))
 def grant():
     creator = check_creator()
     return lambda: grants.entitlement_grant(user=creator, plan_code="pro")
@@ -86,33 +98,36 @@ def _in_event_transaction(work):
         return work()
 
 
-@scenario("billing.webhook.subscription")
+@scenario("billing.webhook.subscription", reaches=("billing_entitlement.status", "job:send_subscription_cancelled_email"))
 def subscription_event():
-    creator = check_creator()
+    """The subscription ends (customer.subscription.deleted): the entitlement is canceled and the
+    "ended" email is queued, the branch a first activation never reaches."""
+    created = timezone.now().replace(microsecond=0)
+    creator = _subscriber(created - datetime.timedelta(days=1))
+    canceled = functools.partial(_subscription_data, status="canceled")
     return lambda: _in_event_transaction(
         lambda: stripe_sync.subscription_event_apply(
-            user=creator, subscription_id="sub_check", snapshot=_subscription_data(), reread=_subscription_data,
-            event_created=timezone.now().replace(microsecond=0),
+            user=creator, subscription_id="sub_check", snapshot=canceled(), reread=canceled, event_created=created,
         )
     )
 
 
-@scenario("billing.webhook.invoice_paid")
+@scenario("billing.webhook.invoice_paid", reaches=("billing_payment", "billing_entitlement.paid_through", "job:send_receipt_email"))
 def invoice_paid():
-    creator = check_creator()
-    invoice = {"id": f"in_check_{creator.pk}", "amount_paid": 999, "currency": "usd", "created": int(time.time()),
-               "lines": {"data": [{"pricing": {"price_details": {"price": settings.STRIPE_PRICES[("pro", "month")]}}}]}}
+    """A renewal invoice of the creator's subscription: its line's period extends `paid_through`."""
+    now = int(time.time())
+    creator = _subscriber(timezone.now().replace(microsecond=0))
+    line = {"pricing": {"price_details": {"price": settings.STRIPE_PRICES[("pro", "month")]}},
+            "period": {"start": now, "end": now + 30 * 86400}}
+    invoice = {"id": f"in_check_{creator.pk}", "amount_paid": 999, "currency": "usd", "created": now,
+               "lines": {"data": [line]}}
     return lambda: _in_event_transaction(lambda: stripe_sync.payment_record(user=creator, invoice=invoice))
 
 
-@scenario("billing.webhook.payment_failed")
+@scenario("billing.webhook.payment_failed", reaches=("billing_entitlement.status", "job:send_payment_failed_email"))
 def payment_failed():
-    creator = check_creator()
     created = timezone.now().replace(microsecond=0)
-    stripe_sync.subscription_event_apply(
-        user=creator, subscription_id="sub_check", snapshot=_subscription_data(), reread=_subscription_data,
-        event_created=created,
-    )
+    creator = _subscriber(created)
     return lambda: _in_event_transaction(
         lambda: stripe_sync.entitlement_mark_past_due(
             user=creator, subscription_id="sub_check", invoice={"id": "in_check", "status": "open"}, event_created=created
@@ -120,7 +135,7 @@ def payment_failed():
     )
 
 
-@scenario("billing.owner_account_store")
+@scenario("billing.owner_account_store", reaches=("djstripe_account", "djstripe_apikey"))
 def owner_account_store():
     account = {**_ACCOUNT, "created": int(time.time())}
     return lambda: checkout.owner_account_store(api_key=_CHECK_API_KEY, data=account)

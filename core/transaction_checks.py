@@ -59,11 +59,25 @@ SKIPPED = {}
 ALWAYS_COMPARED = (DBTaskResult._meta.db_table, SentEmail._meta.db_table)
 
 
-def scenario(service_name):
-    """Register the function that sets a service up and returns a zero-argument run."""
+# What each scenario declares its run must reach (see `scenario`).
+REACHES = {}
+
+
+def scenario(service_name, *, reaches=None):
+    """Register the function that sets a service up and returns a zero-argument run, with the
+    writes that run must reach, each one of:
+
+    - "table": some row of the table is added, removed or changed;
+    - "table.column": some row's column takes another value (or a new row has one): a branch, such
+      as `accounts_enrollment.current_week` for the week advance;
+    - "job:<name>": a job whose task is called <name> is enqueued (an email branch, in the outbox).
+
+    A run that misses one of them is `unreached`: a fault after a write the scenario never makes
+    proves nothing about it. A scenario that declares nothing is `undeclared`."""
 
     def register(func):
         SCENARIOS[service_name] = func
+        REACHES[service_name] = None if reaches is None else tuple(reaches)
         return func
 
     return register
@@ -157,6 +171,9 @@ def rows_diff(before, after):
     return {kind: keys for kind, keys in diff.items() if keys}
 
 
+FAILURES = ("leak", "error", "no scenario", "no effect", "no writes", "unreached", "undeclared", "on commit")
+
+
 @dataclasses.dataclass
 class CheckResult:
     service: str
@@ -171,10 +188,15 @@ class CheckResult:
     # On a leak: {table: {"added"|"removed"|"changed": [primary keys]}} left behind by the fault.
     rows_left: dict = dataclasses.field(default_factory=dict)
 
+    # Declared reaches (`scenario`) the counting run did not reach.
+    unreached: list = dataclasses.field(default_factory=list)
+
     @property
     def failed(self):
-        """Not proven atomic: a leak, a broken or missing scenario, or one whose writes change nothing."""
-        return self.result in ("leak", "error", "no scenario", "no effect")
+        """Not proven atomic: a leak, a broken or missing scenario, one that writes nothing or whose writes
+        change nothing, one that misses a write it declares or declares none, or one that leaves work
+        for after COMMIT."""
+        return self.result in FAILURES
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -208,18 +230,65 @@ def _tables(writes):
     return {table_of(sql) for sql in writes} - {None}
 
 
-def _counting_run(make_run, digests):
-    """Run the service to the end: (its writes' tables, the tables whose rows it changed)."""
+def _column_values(conn, table, column):
+    quote = conn.ops.quote_name
+    with conn.cursor() as cursor:
+        key = conn.introspection.get_primary_key_column(cursor, table)
+        cursor.execute(f"SELECT {quote(key)}, {quote(column)} FROM {quote(table)}")
+        return {row_key: value for row_key, value in cursor.fetchall()}
+
+
+def _jobs_by_name():
+    return {pk: path.rsplit(".", 1)[-1] for pk, path in DBTaskResult.objects.values_list("pk", "task_path")}
+
+
+def _reach_state(reaches, conn):
+    """What the declared column and job reaches are judged on, read before and after the run."""
+    state = {}
+    for reach in reaches:
+        if reach.startswith("job:"):
+            state.setdefault("job:", _jobs_by_name())
+        elif "." in reach:
+            state[reach] = _column_values(conn, *reach.split(".", 1))
+    return state
+
+
+def _unreached(reaches, before, after, changed_tables):
+    missed = []
+    for reach in reaches:
+        if reach.startswith("job:"):
+            new_jobs = {name for pk, name in after["job:"].items() if pk not in before["job:"]}
+            reached = reach.removeprefix("job:") in new_jobs
+        elif "." in reach:
+            old, new = before[reach], after[reach]
+            reached = any(value is not None and old.get(key) != value for key, value in new.items())
+        else:
+            reached = reach in changed_tables
+        if not reached:
+            missed.append(reach)
+    return missed
+
+
+def _counting_run(make_run, digests, reaches=()):
+    """Run the service to the end: (its writes' tables, the tables whose rows it changed, the
+    declared reaches it missed, the on-commit callbacks it registered)."""
     run = make_run()
+    tables_read = {reach.split(".", 1)[0] for reach in reaches if not reach.startswith("job:")}
 
     def to_the_end():
+        reach_before = _reach_state(reaches, digests.conn)
+        callbacks = len(connection.run_on_commit)
         with count_writes() as writes:
             run()
-        return [table_of(sql) for sql in writes], digests.aggregates(_tables(writes) | set(ALWAYS_COMPARED))
+        registered = len(connection.run_on_commit) - callbacks
+        tables = _tables(writes) | set(ALWAYS_COMPARED) | tables_read
+        return [table_of(sql) for sql in writes], digests.aggregates(tables), reach_before, \
+            _reach_state(reaches, digests.conn), registered
 
-    tables, after = _in_savepoint(to_the_end)
+    tables, after, reach_before, reach_after, registered = _in_savepoint(to_the_end)
     before = digests.aggregates(after)  # the savepoint is rolled back: this is the state before the run
-    return tables, sorted(table for table in after if after[table] != before[table])
+    changed = sorted(table for table in after if after[table] != before[table])
+    return tables, changed, _unreached(reaches, reach_before, reach_after, changed), registered
 
 
 def _faulted_run(make_run, step, compared, digests):
@@ -237,8 +306,11 @@ def _faulted_run(make_run, step, compared, digests):
             # query outside the service's own block (a leaky write). The fault comes after a
             # statement that succeeded, so the database transaction is sound: keep comparing.
             transaction.set_rollback(False)
-        else:
+        if len(writes) < step:
             return None
+        # A fault caught on its way out (a view answering 500, dj-stripe recording the failure)
+        # fired all the same: what it left behind is compared like any other.
+        transaction.set_rollback(False)
         after = digests.aggregates(compared)
         suspects = {table for table in compared if after[table] != before[table]} | (_tables(writes) - set(compared))
         return {table: digests.rows(table) for table in suspects}, len(connection.run_on_commit) - callbacks
@@ -263,10 +335,17 @@ def _describe(rows_left, callbacks_left):
 
 def _check_one(name, make_run, digests):
     result = CheckResult(service=name)
-    result.writes, result.changes = _in_savepoint(lambda: _counting_run(make_run, digests))
+    reaches = REACHES.get(name) or ()
+    result.writes, result.changes, result.unreached, registered = _in_savepoint(
+        lambda: _counting_run(make_run, digests, reaches)
+    )
     result.steps = len(result.writes)
     result.compared = sorted(set(result.writes) - {None} | set(ALWAYS_COMPARED))
     own = set(result.writes) - {None} - set(ALWAYS_COMPARED)
+    if result.steps == 0:
+        result.result = "no writes"
+        result.detail = "writes nothing in this database's state, so no fault can be placed: set the scenario up so that it does"
+        return result
     if own and not own & set(result.changes):
         result.result = "no effect"
         result.detail = (
@@ -285,8 +364,17 @@ def _check_one(name, make_run, digests):
             result.result, result.rows_left = "leak", rows_left
             result.detail = f"after write {step} ({result.writes[step - 1]}): {_describe(rows_left, callbacks_left)}"
             break
-    if result.result == "ok" and result.steps == 0:
-        result.detail = "writes nothing in this database's state"
+    if result.result == "ok" and registered:
+        # Work after COMMIT is outside the transaction this check proves: a write there is not
+        # rolled back with the service, and no fault here can reach it (DESIGN.md §3.2: the outbox).
+        result.result = "on commit"
+        result.detail = f"registers {registered} on-commit callback(s): write or enqueue inside the transaction instead"
+    elif result.result == "ok" and result.unreached:
+        result.result = "unreached"
+        result.detail = f"the run never reached {', '.join(result.unreached)}: set the scenario up so that it does"
+    elif result.result == "ok" and REACHES.get(name) is None:
+        result.result = "undeclared"
+        result.detail = "declare the writes its run must reach: @scenario(name, reaches=...)"
     return result
 
 

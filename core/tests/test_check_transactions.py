@@ -54,7 +54,10 @@ def test_every_real_service_is_proven_atomic_and_nothing_is_left_behind(catalogu
         {*results["accounts.user_signup"].writes, "core_sentemail", "django_tasks_database_dbtaskresult"}
     )
     assert results["tasks.task_complete"].steps >= 4
-    assert results["billing.webhook.invoice_paid"].writes == ["billing_payment", "django_tasks_database_dbtaskresult"]
+    assert results["billing.webhook.invoice_paid"].writes == [
+        "billing_payment", "billing_entitlement", "django_tasks_database_dbtaskresult"
+    ]
+    assert all(r.unreached == [] for r in results.values())
 
 
 @pytest.mark.django_db
