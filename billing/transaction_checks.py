@@ -4,19 +4,23 @@ they run inside dj-stripe's event transaction. The Stripe objects are built here
 services fetch nothing (they run under stripe_calls_refused), so no network is involved."""
 
 import datetime
-import functools
+import json
 import time
+import uuid
 
 import stripe
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from djstripe.models import APIKey, Customer
+from django.test import RequestFactory
+from djstripe.models import APIKey, Customer, WebhookEndpoint, WebhookEventTrigger
 
 from accounts.transaction_checks import check_creator
 from billing.services import checkout, grants, stripe_sync
 from billing.stripe_client import stripe_calls_refused
-from billing.testing.stripe_emulator import subscription_object
+from billing.testing.stripe_emulator import StripeEmulator, invoice_object, subscription_object, webhook_signature
+from billing.views import StripeWebhookView
+from core.testing.netguard import allow_in_djstripe_event_processing
 from core.transaction_checks import scenario
 
 # A key of the right shape: the scenarios store with it and never call Stripe.
@@ -93,35 +97,104 @@ def grant():
     return lambda: grants.entitlement_grant(user=creator, plan_code="pro")
 
 
+def _price():
+    now = int(time.time())
+    return {"id": settings.STRIPE_PRICES[("pro", "month")], "object": "price", "active": True, "currency": "usd",
+            "unit_amount": 999, "recurring": {"interval": "month", "interval_count": 1}, "type": "recurring",
+            "livemode": settings.STRIPE_LIVE_MODE, "created": now, "metadata": {},
+            "product": {"id": "prod_check_pro", "object": "product", "active": True, "name": "Pro (check)",
+                        "created": now, "livemode": settings.STRIPE_LIVE_MODE, "metadata": {}, "type": "service"}}
+
+
+_EMULATOR = []
+_WEBHOOK_SECRET = "whsec_check_transactions"
+
+
+def _stripe_stand_in():
+    """The local Stripe API emulator (loopback, started once per process): what dj-stripe and our
+    handlers read from Stripe while a delivery is processed is answered here, never by Stripe."""
+    if not _EMULATOR:
+        _EMULATOR.append(StripeEmulator().start())
+    return _EMULATOR[0]
+
+
+def _webhook_endpoint():
+    return WebhookEndpoint.objects.create(
+        id=f"we_check_{uuid.uuid4().hex[:12]}", livemode=settings.STRIPE_LIVE_MODE, url="https://check.invalid/",
+        enabled_events=["*"], secret=_WEBHOOK_SECRET, status="enabled", djstripe_uuid=uuid.uuid4(),
+        api_version=settings.STRIPE_API_VERSION,
+    )
+
+
+def _delivered(event_type, obj, *, stand_in):
+    """A run that delivers `event_type` about `obj`, signed, to the real webhook view (dj-stripe's
+    intake, its Event transaction, our handlers), with Stripe's API answered by the emulator
+    holding `stand_in`."""
+    endpoint = _webhook_endpoint()
+    server = _stripe_stand_in()
+    for stripe_object in stand_in:
+        server.put(stripe_object)
+    event = {"id": f"evt_check_{uuid.uuid4().hex[:16]}", "object": "event", "api_version": settings.STRIPE_API_VERSION,
+             "created": int(time.time()), "livemode": settings.STRIPE_LIVE_MODE, "type": event_type,
+             "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None}, "data": {"object": obj}}
+    body = json.dumps(event, separators=(",", ":"))
+    view = StripeWebhookView.as_view()
+
+    def run():
+        request = RequestFactory().post(f"/stripe/webhook/{endpoint.djstripe_uuid}/", body, content_type="application/json",
+                                        HTTP_STRIPE_SIGNATURE=webhook_signature(_WEBHOOK_SECRET, body))
+        previous, stripe.api_base = stripe.api_base, server.url
+        try:
+            with allow_in_djstripe_event_processing(server.port, "check_transactions: the Stripe emulator"):
+                response = view(request, uuid=endpoint.djstripe_uuid)
+        finally:
+            stripe.api_base = previous
+        if response.status_code != 200:
+            raise RuntimeError(f"the webhook view answered {response.status_code}: {response.content[:200]!r}")
+
+    return run
+
+
 def _in_event_transaction(work):
     with transaction.atomic():  # stands in for dj-stripe's per-event transaction
         return work()
 
 
-@scenario("billing.webhook.subscription", reaches=("billing_entitlement.status", "job:send_subscription_cancelled_email"))
+@scenario("billing.webhook.subscription", reaches=(
+    "djstripe_event", "djstripe_subscription", "billing_entitlement.status", "job:send_subscription_cancelled_email",
+), outside=(WebhookEventTrigger._meta.db_table,))
 def subscription_event():
-    """The subscription ends (customer.subscription.deleted): the entitlement is canceled and the
-    "ended" email is queued, the branch a first activation never reaches."""
-    created = timezone.now().replace(microsecond=0)
-    creator = _subscriber(created - datetime.timedelta(days=1))
-    canceled = functools.partial(_subscription_data, status="canceled")
-    return lambda: _in_event_transaction(
-        lambda: stripe_sync.subscription_event_apply(
-            user=creator, subscription_id="sub_check", snapshot=canceled(), reread=canceled, event_created=created,
-        )
+    """Stripe delivers customer.subscription.deleted to the real webhook view: dj-stripe stores the
+    Event and the Subscription, our handler cancels the entitlement and queues the "ended" email
+    (the branch a first activation never reaches)."""
+    creator = check_creator()
+    customer = _stripe_customer(creator)
+    subscription_id = f"sub_check_{creator.pk}"
+    stripe_sync.subscription_event_apply(
+        user=creator, subscription_id=subscription_id, snapshot=_subscription_data(), reread=_subscription_data,
+        event_created=timezone.now().replace(microsecond=0) - datetime.timedelta(days=1),
     )
+    now = int(time.time())
+    ended = subscription_object(subscription_id, customer.id, _price(), period_start=now - 86400,
+                                period_end=now + 29 * 86400, status="canceled")
+    return _delivered("customer.subscription.deleted", ended, stand_in=[ended])
 
 
-@scenario("billing.webhook.invoice_paid", reaches=("billing_payment", "billing_entitlement.paid_through", "job:send_receipt_email"))
+@scenario("billing.webhook.invoice_paid", reaches=(
+    "djstripe_event", "billing_payment", "billing_entitlement.paid_through", "job:send_receipt_email",
+), outside=(WebhookEventTrigger._meta.db_table,))
 def invoice_paid():
-    """A renewal invoice of the creator's subscription: its line's period extends `paid_through`."""
+    """invoice.paid for a renewal, delivered to the real webhook view: dj-stripe stores the Event, our
+    handler records the payment and its line's period extends `paid_through`."""
     now = int(time.time())
     creator = _subscriber(timezone.now().replace(microsecond=0))
-    line = {"pricing": {"price_details": {"price": settings.STRIPE_PRICES[("pro", "month")]}},
-            "period": {"start": now, "end": now + 30 * 86400}}
-    invoice = {"id": f"in_check_{creator.pk}", "amount_paid": 999, "currency": "usd", "created": now,
-               "lines": {"data": [line]}}
-    return lambda: _in_event_transaction(lambda: stripe_sync.payment_record(user=creator, invoice=invoice))
+    customer = _stripe_customer(creator)
+    invoice = invoice_object(
+        f"in_check_{creator.pk}", customer.id, "sub_check", price_id=settings.STRIPE_PRICES[("pro", "month")],
+        product_id="prod_check_pro", amount=999, number=f"CHECK-{creator.pk}", hosted_invoice_url="https://check.invalid/",
+        billing_reason="subscription_cycle", period=(now, now + 30 * 86400),
+    )
+    return _delivered("invoice.paid", invoice, stand_in=[invoice])
 
 
 @scenario("billing.webhook.payment_failed", reaches=("billing_entitlement.status", "job:send_payment_failed_email"))

@@ -307,8 +307,11 @@ def _old_subscription_scenario():
 PLANTED_SCENARIOS = {
     "tasks.task_complete": (_old_completion_scenario,
                             ["accounts_enrollment.current_week", "accounts_enrollment.current_phase"]),
-    "billing.webhook.invoice_paid": (_old_invoice_scenario, ["billing_entitlement.paid_through"]),
-    "billing.webhook.subscription": (_old_subscription_scenario, ["job:send_subscription_cancelled_email"]),
+    # The old webhook scenarios also called our handlers' functions, skipping the webhook view and
+    # so dj-stripe's own Event and Subscription writes.
+    "billing.webhook.invoice_paid": (_old_invoice_scenario, ["djstripe_event", "billing_entitlement.paid_through"]),
+    "billing.webhook.subscription": (_old_subscription_scenario,
+                                     ["djstripe_event", "djstripe_subscription", "job:send_subscription_cancelled_email"]),
 }
 
 
