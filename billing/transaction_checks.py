@@ -141,8 +141,10 @@ def _delivered(event_type, obj, *, stand_in):
     view = StripeWebhookView.as_view()
 
     def run():
-        request = RequestFactory().post(f"/stripe/webhook/{endpoint.djstripe_uuid}/", body, content_type="application/json",
-                                        HTTP_STRIPE_SIGNATURE=webhook_signature(_WEBHOOK_SECRET, body))
+        request = RequestFactory().post(
+            f"/stripe/webhook/{endpoint.djstripe_uuid}/", body, content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=webhook_signature(_WEBHOOK_SECRET, body),
+        )
         previous, stripe.api_base = stripe.api_base, server.url
         try:
             with allow_in_djstripe_event_processing(server.port, "check_transactions: the Stripe emulator"):
@@ -191,8 +193,8 @@ def invoice_paid():
     customer = _stripe_customer(creator)
     invoice = invoice_object(
         f"in_check_{creator.pk}", customer.id, "sub_check", price_id=settings.STRIPE_PRICES[("pro", "month")],
-        product_id="prod_check_pro", amount=999, number=f"CHECK-{creator.pk}", hosted_invoice_url="https://check.invalid/",
-        billing_reason="subscription_cycle", period=(now, now + 30 * 86400),
+        product_id="prod_check_pro", amount=999, number=f"CHECK-{creator.pk}",
+        hosted_invoice_url="https://check.invalid/", billing_reason="subscription_cycle", period=(now, now + 30 * 86400),
     )
     return _delivered("invoice.paid", invoice, stand_in=[invoice])
 

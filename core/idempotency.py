@@ -180,7 +180,8 @@ class IdempotencyMiddleware:
 
     def __call__(self, request):
         key = request.headers.get(HEADER)
-        if key is None or request.method not in MUTATING or not request.path.startswith(settings.IDEMPOTENCY_PATH_PREFIX):
+        keyed = key is not None and request.method in MUTATING
+        if not keyed or not request.path.startswith(settings.IDEMPOTENCY_PATH_PREFIX):
             return self.get_response(request)
         if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable() or not key.isascii():
             return _refusal(400, "invalid", f"{HEADER} must be 1 to {KEY_MAX_LENGTH} printable ASCII characters.")

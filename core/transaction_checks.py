@@ -32,6 +32,13 @@ changes no row of the tables it writes (an email job aside: queuing one about no
 nothing) cannot fail, so it is reported `no effect`: set it up so that its writes change
 something (an entitlement to mark, a celebration not yet seen).
 
+A run must also reach what its scenario declares (`scenario(..., reaches=...)`: tables, a column's
+branch, an email job): a fault after a write the run never makes proves nothing about it, so a
+missed one is `unreached`; a run that writes nothing is `no writes`; a run that registers
+on-commit work is `on commit` (done after COMMIT, it is outside the transaction proven here).
+Tables a scenario writes outside the transaction on purpose (`outside=`, dj-stripe's record of
+a webhook delivery) get no fault and are not compared (docs/guarantees.md).
+
 Everything happens inside one outer transaction that is rolled back at the end, so a production
 database keeps nothing (only sequences advance). The outer block is marked the way Django's
 TestCase marks its own, so the services' durable blocks run as savepoints inside it: their
@@ -46,6 +53,7 @@ from django.db import connection, transaction
 from django.utils.module_loading import autodiscover_modules
 from django_tasks_db.models import DBTaskResult
 
+from core.check_reaches import reach_state, unreached
 from core.faults import count_writes, fail_after_write, table_of
 from core.models import SentEmail
 from core.transactions import DURABLE_SERVICES
@@ -236,45 +244,6 @@ def _tables(writes):
     return {table_of(sql) for sql in writes} - {None}
 
 
-def _column_values(conn, table, column):
-    quote = conn.ops.quote_name
-    with conn.cursor() as cursor:
-        key = conn.introspection.get_primary_key_column(cursor, table)
-        cursor.execute(f"SELECT {quote(key)}, {quote(column)} FROM {quote(table)}")
-        return {row_key: value for row_key, value in cursor.fetchall()}
-
-
-def _jobs_by_name():
-    return {pk: path.rsplit(".", 1)[-1] for pk, path in DBTaskResult.objects.values_list("pk", "task_path")}
-
-
-def _reach_state(reaches, conn):
-    """What the declared column and job reaches are judged on, read before and after the run."""
-    state = {}
-    for reach in reaches:
-        if reach.startswith("job:"):
-            state.setdefault("job:", _jobs_by_name())
-        elif "." in reach:
-            state[reach] = _column_values(conn, *reach.split(".", 1))
-    return state
-
-
-def _unreached(reaches, before, after, changed_tables):
-    missed = []
-    for reach in reaches:
-        if reach.startswith("job:"):
-            new_jobs = {name for pk, name in after["job:"].items() if pk not in before["job:"]}
-            reached = reach.removeprefix("job:") in new_jobs
-        elif "." in reach:
-            old, new = before[reach], after[reach]
-            reached = any(value is not None and old.get(key) != value for key, value in new.items())
-        else:
-            reached = reach in changed_tables
-        if not reached:
-            missed.append(reach)
-    return missed
-
-
 def _counting_run(make_run, digests, reaches=()):
     """Run the service to the end: (its writes' tables, the tables whose rows it changed, the
     declared reaches it missed, the on-commit callbacks it registered)."""
@@ -282,19 +251,19 @@ def _counting_run(make_run, digests, reaches=()):
     tables_read = {reach.split(".", 1)[0] for reach in reaches if not reach.startswith("job:")}
 
     def to_the_end():
-        reach_before = _reach_state(reaches, digests.conn)
+        reach_before = reach_state(reaches, digests.conn)
         callbacks = len(connection.run_on_commit)
         with count_writes() as writes:
             run()
         registered = len(connection.run_on_commit) - callbacks
         tables = _tables(writes) | set(ALWAYS_COMPARED) | tables_read
         return [table_of(sql) for sql in writes], digests.aggregates(tables), reach_before, \
-            _reach_state(reaches, digests.conn), registered
+            reach_state(reaches, digests.conn), registered
 
     tables, after, reach_before, reach_after, registered = _in_savepoint(to_the_end)
     before = digests.aggregates(after)  # the savepoint is rolled back: this is the state before the run
     changed = sorted(table for table in after if after[table] != before[table])
-    return tables, changed, _unreached(reaches, reach_before, reach_after, changed), registered
+    return tables, changed, unreached(reaches, reach_before, reach_after, changed), registered
 
 
 def _faulted_run(make_run, step, compared, digests, outside=frozenset()):
@@ -354,7 +323,8 @@ def _check_one(name, make_run, digests):
     own = set(result.writes) - {None} - set(ALWAYS_COMPARED)
     if result.steps == 0:
         result.result = "no writes"
-        result.detail = "writes nothing in this database's state, so no fault can be placed: set the scenario up so that it does"
+        result.detail = ("writes nothing in this database's state, so no fault can be placed: "
+                         "set the scenario up so that it does")
         return result
     if own and not own & set(result.changes):
         result.result = "no effect"
