@@ -17,6 +17,15 @@ def _no_network_in_transactions():
 
 
 @pytest.fixture(autouse=True)
+def _no_writes_in_on_commit():
+    """Refuse a database write inside an on_commit callback (core.testing.oncommit)."""
+    from core.testing.oncommit import writes_refused_in_on_commit
+
+    with writes_refused_in_on_commit():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def undeclared_locks():
     """Fail any test in which a row of a model in core.locks.LOCK_ORDER is locked without going
     through its lock function (the order check would not see that lock). The guard's own tests

@@ -16,19 +16,22 @@ def check_creator(platform="youtube"):
     ).user
 
 
-@scenario("accounts.user_signup")
+@scenario("accounts.user_signup", reaches=(
+    "accounts_user", "accounts_creatorprofile", "accounts_creatorstats", "accounts_enrollment", "authtoken_token",
+    "job:send_verification_email",
+))
 def signup():
     email = f"check-{uuid.uuid4().hex[:12]}@check.invalid"
     return lambda: services.user_signup(email=email, password=CHECK_PASSWORD, platform="tiktok", issue_api_token=True)
 
 
-@scenario("accounts.email_verify")
+@scenario("accounts.email_verify", reaches=("accounts_user.email_verified_at", "job:send_welcome_email"))
 def verify():
     token = verification_token_make(check_creator())
     return lambda: services.email_verify(token=token)
 
 
-@scenario("core.job_retry")
+@scenario("core.job_retry", reaches=("core_jobretry", "job:send_welcome_email"))
 def job_retry():
     """Retrying a failed email job (core's sweeper; accounts owns the email jobs)."""
     from django_tasks_db.models import DBTaskResult

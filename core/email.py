@@ -9,10 +9,18 @@ could lose the email, and a rolled-back change sends nothing. The job (run by
 `deliver_once`, which claims the key before sending so that a job run twice, or two workers,
 send it once, and which consults the send ledger (core.send_ledger, outside the database) so that
 a job a database restore brought back does not send again what already left.
+
+At the provider's boundary delivery is at least once: a send can be accepted by the provider and
+still raise here (a timeout reading its answer), and then the claim is released and the retry sends
+again. Every attempt at one key carries the same Message-ID header (`message_id_for(key)`), so the
+second copy is the same message: a receiving mailbox that keeps one message per Message-ID (Gmail
+does) shows it once, and the duplicate is visible by its id in the provider's log (docs/guarantees.md).
 """
 
 import functools
+import hashlib
 import logging
+import urllib.parse
 
 from anymail.message import AnymailMessage
 from django.conf import settings
@@ -91,6 +99,13 @@ def render_email(template, context, to):
     return message
 
 
+def message_id_for(key):
+    """The Message-ID of the email called `key`: the same for every attempt to send it (RFC 5322:
+    a unique id, here derived from the key, at our site's domain)."""
+    domain = urllib.parse.urlsplit(settings.SITE_URL).hostname or "creatorcompass.invalid"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+
+
 def deliver_once(*, key, message):
     """Send `message` unless the email called `key` was already sent or is being sent by
     another worker. Returns "sent" or "duplicate".
@@ -115,10 +130,12 @@ def deliver_once(*, key, message):
         SentEmail.objects.filter(pk=record.pk).update(sent_at=now)
         logger.info("email already sent (send ledger) key=%s", key)
         return "duplicate"
+    message.extra_headers["Message-ID"] = message_id_for(key)
     try:
         message.send()
     except Exception:
-        # Release the claim so a retry of the job may send it.
+        # Release the claim so a retry of the job may send it: the provider may have accepted
+        # it already (at least once), the retry then sends the same Message-ID (module doc).
         SentEmail.objects.filter(pk=record.pk).update(claimed_at=None)
         raise
     status = getattr(message, "anymail_status", None)

@@ -28,11 +28,12 @@ def _attempt_of(job):
 
 
 @durable_service("core.job_retry")
-def job_retry(*, job, now=None, delay=True):
+def job_retry(*, job, now=None, delay=True, by_ops=False):
     """Enqueue `job` again (same task and arguments) and record it. Returns the new job, or
-    None when the job was retried already or has used up its attempts."""
+    None when the job was retried already or has used up its attempts (unless `by_ops`: a person
+    re-running a job that gave up, from the admin)."""
     attempt = _attempt_of(job)
-    if attempt > MAX_ATTEMPTS:
+    if attempt > MAX_ATTEMPTS and not by_ops:
         return None
     now = now or timezone.now()
     task = job.task.using(run_after=now + backoff(attempt)) if delay else job.task
@@ -56,6 +57,14 @@ def jobs_to_retry(now=None):
     return DBTaskResult.objects.filter(
         Q(status="FAILED") | Q(status="RUNNING", started_at__lt=now - settings.JOB_STALE_AFTER)
     ).exclude(pk__in=retried)
+
+
+def jobs_given_up(now=None):
+    """Jobs to retry that used up their attempts: the sweeper leaves them; each one is an email
+    that was not sent (alert CreatorCompassJobsGivenUp, the admin's "given up" filter, where
+    "Retry now" re-runs them)."""
+    last_attempts = JobRetry.objects.filter(attempt__gte=MAX_ATTEMPTS).values("retried_as")
+    return jobs_to_retry(now).filter(pk__in=last_attempts)
 
 
 def sweep(now=None):

@@ -85,6 +85,9 @@ class JobQueueCollector:
         yield GaugeMetricFamily("creatorcompass_jobs_stale_running",
                                 "Jobs RUNNING for longer than JOB_STALE_AFTER (their worker probably died).",
                                 value=queue["stale_running"])
+        yield GaugeMetricFamily("creatorcompass_jobs_given_up",
+                                "Jobs that used up their retries (an email not sent): alert at once, re-run from the admin.",
+                                value=queue["given_up"])
 
 
 # Read from the database when /metrics is scraped, once per scrape, by whichever worker serves it.

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -77,3 +78,27 @@ class TransactionMinute(models.Model):
 
     def __str__(self):
         return f"{self.service} @ {self.minute:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(models.Model):
+    """One mutating API request sent with an `Idempotency-Key` header (core.idempotency), per
+    creator: unique (user, key), so of two requests with one key exactly one runs. `fingerprint`
+    is the request's method, path and body; `applied_at` is set inside the transaction of the
+    service the request ran (it commits with the effect, or not at all); the answer (`status`,
+    `headers`, `body`) is stored right after. Kept IDEMPOTENCY_KEY_TTL, then pruned."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField(default=b"")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

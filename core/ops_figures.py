@@ -23,6 +23,7 @@ from django_tasks_db.models import DBTaskResult
 from djstripe.models import WebhookEventTrigger
 
 from core import rollup
+from core.job_retries import jobs_given_up
 from core.models import TransactionMinute
 
 # window name -> (length, chart step)
@@ -188,12 +189,13 @@ def _prometheus_figures(now, window):
 # --- our own tables ---------------------------------------------------------------------------
 
 def job_queue(now):
-    """Email jobs waiting (READY), the age of the oldest, and jobs RUNNING past JOB_STALE_AFTER."""
+    """Email jobs waiting (READY), the age of the oldest, jobs RUNNING past JOB_STALE_AFTER, and jobs
+    that used up their retries."""
     queued = DBTaskResult.objects.filter(status="READY").aggregate(count=Count("pk"), oldest=Min("enqueued_at"))
     stale = DBTaskResult.objects.filter(status="RUNNING", started_at__lt=now - settings.JOB_STALE_AFTER).count()
     oldest = queued["oldest"]
     return {"queued": queued["count"], "oldest_age_seconds": (now - oldest).total_seconds() if oldest else None,
-            "stale_running": stale}
+            "stale_running": stale, "given_up": jobs_given_up(now).count()}
 
 
 def webhook_outcomes(now, window):

@@ -32,6 +32,13 @@ changes no row of the tables it writes (an email job aside: queuing one about no
 nothing) cannot fail, so it is reported `no effect`: set it up so that its writes change
 something (an entitlement to mark, a celebration not yet seen).
 
+A run must also reach what its scenario declares (`scenario(..., reaches=...)`: tables, a column's
+branch, an email job): a fault after a write the run never makes proves nothing about it, so a
+missed one is `unreached`; a run that writes nothing is `no writes`; a run that registers
+on-commit work is `on commit` (done after COMMIT, it is outside the transaction proven here).
+Tables a scenario writes outside the transaction on purpose (`outside=`, dj-stripe's record of
+a webhook delivery) get no fault and are not compared (docs/guarantees.md).
+
 Everything happens inside one outer transaction that is rolled back at the end, so a production
 database keeps nothing (only sequences advance). The outer block is marked the way Django's
 TestCase marks its own, so the services' durable blocks run as savepoints inside it: their
@@ -46,7 +53,8 @@ from django.db import connection, transaction
 from django.utils.module_loading import autodiscover_modules
 from django_tasks_db.models import DBTaskResult
 
-from core.faults import InjectedFault, count_writes, fail_after_write, table_of
+from core.check_reaches import reach_state, unreached
+from core.faults import count_writes, fail_after_write, table_of
 from core.models import SentEmail
 from core.transactions import DURABLE_SERVICES
 
@@ -59,11 +67,31 @@ SKIPPED = {}
 ALWAYS_COMPARED = (DBTaskResult._meta.db_table, SentEmail._meta.db_table)
 
 
-def scenario(service_name):
-    """Register the function that sets a service up and returns a zero-argument run."""
+# What each scenario declares its run must reach, and the tables it writes outside the
+# transaction on purpose (see `scenario`).
+REACHES = {}
+OUTSIDE = {}
+
+
+def scenario(service_name, *, reaches=None, outside=()):
+    """Register the function that sets a service up and returns a zero-argument run, with the
+    writes that run must reach, each one of:
+
+    - "table": some row of the table is added, removed or changed;
+    - "table.column": some row's column takes another value (or a new row has one): a branch, such
+      as `accounts_enrollment.current_week` for the week advance;
+    - "job:<name>": a job whose task is called <name> is enqueued (an email branch, in the outbox).
+
+    A run that misses one of them is `unreached`: a fault after a write the scenario never makes
+    proves nothing about it. A scenario that declares nothing is `undeclared`.
+
+    `outside`: tables the run writes outside the transaction on purpose, whose rows a fault may
+    leave (dj-stripe's record of a webhook delivery, kept with its traceback whatever happens)."""
 
     def register(func):
         SCENARIOS[service_name] = func
+        REACHES[service_name] = None if reaches is None else tuple(reaches)
+        OUTSIDE[service_name] = frozenset(outside)
         return func
 
     return register
@@ -157,6 +185,9 @@ def rows_diff(before, after):
     return {kind: keys for kind, keys in diff.items() if keys}
 
 
+FAILURES = ("leak", "error", "no scenario", "no effect", "no writes", "unreached", "undeclared", "on commit")
+
+
 @dataclasses.dataclass
 class CheckResult:
     service: str
@@ -171,10 +202,15 @@ class CheckResult:
     # On a leak: {table: {"added"|"removed"|"changed": [primary keys]}} left behind by the fault.
     rows_left: dict = dataclasses.field(default_factory=dict)
 
+    # Declared reaches (`scenario`) the counting run did not reach.
+    unreached: list = dataclasses.field(default_factory=list)
+
     @property
     def failed(self):
-        """Not proven atomic: a leak, a broken or missing scenario, or one whose writes change nothing."""
-        return self.result in ("leak", "error", "no scenario", "no effect")
+        """Not proven atomic: a leak, a broken or missing scenario, one that writes nothing or whose writes
+        change nothing, one that misses a write it declares or declares none, or one that leaves work
+        for after COMMIT."""
+        return self.result in FAILURES
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -208,39 +244,53 @@ def _tables(writes):
     return {table_of(sql) for sql in writes} - {None}
 
 
-def _counting_run(make_run, digests):
-    """Run the service to the end: (its writes' tables, the tables whose rows it changed)."""
+def _counting_run(make_run, digests, reaches=()):
+    """Run the service to the end: (its writes' tables, the tables whose rows it changed, the
+    declared reaches it missed, the on-commit callbacks it registered)."""
     run = make_run()
+    tables_read = {reach.split(".", 1)[0] for reach in reaches if not reach.startswith("job:")}
 
     def to_the_end():
+        reach_before = reach_state(reaches, digests.conn)
+        callbacks = len(connection.run_on_commit)
         with count_writes() as writes:
             run()
-        return [table_of(sql) for sql in writes], digests.aggregates(_tables(writes) | set(ALWAYS_COMPARED))
+        registered = len(connection.run_on_commit) - callbacks
+        tables = _tables(writes) | set(ALWAYS_COMPARED) | tables_read
+        return [table_of(sql) for sql in writes], digests.aggregates(tables), reach_before, \
+            reach_state(reaches, digests.conn), registered
 
-    tables, after = _in_savepoint(to_the_end)
+    tables, after, reach_before, reach_after, registered = _in_savepoint(to_the_end)
     before = digests.aggregates(after)  # the savepoint is rolled back: this is the state before the run
-    return tables, sorted(table for table in after if after[table] != before[table])
+    changed = sorted(table for table in after if after[table] != before[table])
+    return tables, changed, unreached(reaches, reach_before, reach_after, changed), registered
 
 
-def _faulted_run(make_run, step, compared, digests):
+def _faulted_run(make_run, step, compared, digests, outside=frozenset()):
     """Run the service with a fault after write `step`: (whether the fault fired, the rows left
     behind {table: diff}, the on-commit callbacks left behind)."""
     run = make_run()
     before, callbacks = digests.aggregates(compared), len(connection.run_on_commit)
 
     def faulted():
+        writes = []
         try:
             with fail_after_write(step) as writes:
                 run()
-        except InjectedFault:
-            # Django marks the enclosing block for rollback when an exception escapes a
-            # query outside the service's own block (a leaky write). The fault comes after a
-            # statement that succeeded, so the database transaction is sound: keep comparing.
-            transaction.set_rollback(False)
-        else:
+        except Exception:
+            if len(writes) < step:
+                raise  # a failure before the fault: the scenario is broken
+        if len(writes) < step:
             return None
+        # The fault fired, whether it escaped or was caught on its way out (a view answering 500,
+        # dj-stripe recording the failure) and whatever it broke after it. Django marks the
+        # enclosing block for rollback when an exception escapes a query outside the service's
+        # own block (a leaky write); the fault came after a statement that succeeded, so the
+        # database transaction is sound: keep comparing.
+        transaction.set_rollback(False)
         after = digests.aggregates(compared)
         suspects = {table for table in compared if after[table] != before[table]} | (_tables(writes) - set(compared))
+        suspects -= outside
         return {table: digests.rows(table) for table in suspects}, len(connection.run_on_commit) - callbacks
 
     outcome = _in_savepoint(faulted)
@@ -263,10 +313,19 @@ def _describe(rows_left, callbacks_left):
 
 def _check_one(name, make_run, digests):
     result = CheckResult(service=name)
-    result.writes, result.changes = _in_savepoint(lambda: _counting_run(make_run, digests))
+    reaches = REACHES.get(name) or ()
+    result.writes, result.changes, result.unreached, registered = _in_savepoint(
+        lambda: _counting_run(make_run, digests, reaches)
+    )
     result.steps = len(result.writes)
-    result.compared = sorted(set(result.writes) - {None} | set(ALWAYS_COMPARED))
+    outside = OUTSIDE.get(name, frozenset())
+    result.compared = sorted(set(result.writes) - {None} - outside | set(ALWAYS_COMPARED))
     own = set(result.writes) - {None} - set(ALWAYS_COMPARED)
+    if result.steps == 0:
+        result.result = "no writes"
+        result.detail = ("writes nothing in this database's state, so no fault can be placed: "
+                         "set the scenario up so that it does")
+        return result
     if own and not own & set(result.changes):
         result.result = "no effect"
         result.detail = (
@@ -274,9 +333,11 @@ def _check_one(name, make_run, digests):
             "set the scenario up so that they do"
         )
         return result
-    for step in range(1, result.steps + 1):
+    # No fault after a write to an `outside` table: it is not part of the transaction being proven
+    # (dj-stripe records the delivery before its event transaction and marks it after the COMMIT).
+    for step in (n for n, table in enumerate(result.writes, 1) if table not in outside):
         fired, rows_left, callbacks_left = _in_savepoint(
-            lambda step=step: _faulted_run(make_run, step, result.compared, digests)
+            lambda step=step: _faulted_run(make_run, step, result.compared, digests, outside)
         )
         if not fired:
             result.result, result.detail = "leak", f"step {step}: the fault did not fire (the service wrote less than counted)"
@@ -285,8 +346,17 @@ def _check_one(name, make_run, digests):
             result.result, result.rows_left = "leak", rows_left
             result.detail = f"after write {step} ({result.writes[step - 1]}): {_describe(rows_left, callbacks_left)}"
             break
-    if result.result == "ok" and result.steps == 0:
-        result.detail = "writes nothing in this database's state"
+    if result.result == "ok" and registered:
+        # Work after COMMIT is outside the transaction this check proves: a write there is not
+        # rolled back with the service, and no fault here can reach it (DESIGN.md §3.2: the outbox).
+        result.result = "on commit"
+        result.detail = f"registers {registered} on-commit callback(s): write or enqueue inside the transaction instead"
+    elif result.result == "ok" and result.unreached:
+        result.result = "unreached"
+        result.detail = f"the run never reached {', '.join(result.unreached)}: set the scenario up so that it does"
+    elif result.result == "ok" and REACHES.get(name) is None:
+        result.result = "undeclared"
+        result.detail = "declare the writes its run must reach: @scenario(name, reaches=...)"
     return result
 
 

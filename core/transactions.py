@@ -42,7 +42,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from prometheus_client import Counter, Histogram
 
-from core import rollup
+from core import idempotency, rollup
 from core.errors import DomainError
 from core.logs import request_id_var
 
@@ -151,8 +151,10 @@ def durable_service(name, *, validate=None, integrity_error=None):
             outcome, cause = "rollback", "error"
             service_token = current_service_var.set(name)
             try:
+                idempotency.service_ran()
                 with transaction.atomic(durable=True):
                     result = func(*args, **kwargs)
+                    idempotency.claim_applied()  # the request's key commits with the effect
                 outcome = cause = "commit"
                 return result
             except Exception as exc:

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "core.middleware.ControlCharacterMiddleware",
     # Django's, holding the request weakly (no reference cycle to collect on every request).
     "core.middleware.AuthenticationMiddleware",
+    # After authentication, inside gzip: the Idempotency-Key protocol of mutating API requests.
+    "core.idempotency.IdempotencyMiddleware",
     # After authentication: the signed-in creator's time zone for every date on the page.
     "accounts.middleware.CreatorTimezoneMiddleware",
     # Django's, with the message storage built only when a request adds or reads a message.
@@ -300,6 +302,18 @@ EMAIL_CLAIM_EXPIRY = datetime.timedelta(minutes=10)
 # restored with it, so that a restored email job does not send again. Empty: off (development).
 EMAIL_SEND_LEDGER = env.str("EMAIL_SEND_LEDGER", default="")
 
+# Retention (core.retention, `manage.py prune_records`): finished jobs and their retry records,
+# and the address of a sent email (its key stays, for deduplication).
+JOB_RESULT_RETENTION = datetime.timedelta(days=env.int("JOB_RESULT_RETENTION_DAYS", default=14))
+EMAIL_ADDRESS_RETENTION = datetime.timedelta(days=env.int("EMAIL_ADDRESS_RETENTION_DAYS", default=30))
+
+# Idempotency-Key on mutating API requests (core.idempotency): a key and its stored answer live
+# IDEMPOTENCY_KEY_TTL; a claim whose request died before any effect is free again after
+# IDEMPOTENCY_KEY_RUNNING_EXPIRY (longer than any request: statement and lock timeouts end them).
+IDEMPOTENCY_PATH_PREFIX = "/api/"
+IDEMPOTENCY_KEY_TTL = datetime.timedelta(hours=24)
+IDEMPOTENCY_KEY_RUNNING_EXPIRY = datetime.timedelta(minutes=5)
+
 # --- Stripe (dj-stripe) ----------------------------------------------------------------------
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
 STRIPE_TEST_SECRET_KEY = env.str("STRIPE_TEST_SECRET_KEY", default="")
@@ -346,7 +360,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsCreator"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.idempotency.ApiSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Applies to views that name a throttle_scope (rates: THROTTLE_RATES, client IP: core.client_ip).

@@ -21,20 +21,20 @@ def _achiever():
     return creator, achievement
 
 
-@scenario("milestones.celebration_seen")
+@scenario("milestones.celebration_seen", reaches=("milestones_celebration.seen_at",))
 def seen():
     creator, _ = _achiever()
     celebration = Celebration.objects.filter(user=creator).first()
     return lambda: services.celebration_seen(user=creator, celebration_id=celebration.pk)
 
 
-@scenario("milestones.achievement_share")
+@scenario("milestones.achievement_share", reaches=("milestones_milestoneachievement",))
 def share():
     creator, achievement = _achiever()
     return lambda: services.achievement_share(user=creator, milestone_id=achievement.milestone_id)
 
 
-@scenario("milestones.achievement_unshare")
+@scenario("milestones.achievement_unshare", reaches=("milestones_milestoneachievement",))
 def unshare():
     creator, achievement = _achiever()
     services.achievement_share(user=creator, milestone_id=achievement.milestone_id)

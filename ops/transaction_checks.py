@@ -9,15 +9,21 @@ from milestones.models import Celebration, Milestone, MilestoneAchievement
 from ops.content_load import content_load
 from ops.repair import creator_repair
 from tasks.services.completion import task_complete
+from tasks.models import RoadmapTask
 from tasks.transaction_checks import first_task
 
 
-@scenario("ops.content_load")
+@scenario("ops.content_load", reaches=("tasks_roadmaptask.title",))
 def load():
+    # A task edited away from the catalogue in the repo, so that loading writes (on a loaded
+    # database it would otherwise write nothing, and prove nothing).
+    task = RoadmapTask.objects.filter(is_active=True).order_by("pk").first()
+    if task is not None:
+        RoadmapTask.objects.filter(pk=task.pk).update(title="Edited away from the catalogue")
     return content_load
 
 
-@scenario("ops.creator_repair")
+@scenario("ops.creator_repair", reaches=("accounts_creatorstats",))
 def repair():
     # A first completion, then drift of everything derived from it, so that the repair writes
     # each kind of row: the stats, an unearned achievement deleted with its celebration, the

@@ -1,9 +1,12 @@
 """How `manage.py check_transactions` exercises tasks' durable services (the metered ones too)."""
 
+from django.utils import timezone
+
+from accounts.models import Enrollment
 from accounts.transaction_checks import check_creator
 from billing.services.grants import entitlement_grant
 from core.transaction_checks import scenario
-from tasks.models import RoadmapTask
+from tasks.models import RoadmapTask, TaskCompletion
 from tasks.services import completion, enrollments, exports, ideas
 
 
@@ -16,40 +19,56 @@ def first_task(platform="youtube"):
     )
 
 
-@scenario("tasks.task_complete")
+@scenario("tasks.task_complete", reaches=(
+    "tasks_taskcompletion", "accounts_creatorstats.points", "accounts_enrollment.current_week",
+    "accounts_enrollment.current_phase", "milestones_milestoneachievement", "milestones_celebration",
+    "job:send_milestone_email",
+))
 def complete():
-    creator, task = check_creator(), first_task()  # a first completion: stats, week, milestones
-    return lambda: completion.task_complete(user=creator, task_id=task.pk, quality=5)
+    """A creator one task short of finishing phase 1, in its last week: this completion closes the
+    phase, so every branch runs (stats, the week and the phase advance, milestones with their
+    celebrations and the milestone email)."""
+    creator = check_creator()
+    entitlement_grant(user=creator, plan_code="studio")  # every day of phase 1 open
+    phase_one = list(RoadmapTask.objects.filter(platform="youtube", phase=1, is_active=True).order_by("day", "order"))
+    *done, last = phase_one or [first_task()]
+    now = timezone.now()
+    TaskCompletion.objects.bulk_create([
+        TaskCompletion(user=creator, task=task, points=completion.points_for(3), completed_at=now, local_date=now.date())
+        for task in done
+    ])
+    Enrollment.objects.filter(user=creator, platform="youtube").update(current_week=last.week)
+    return lambda: completion.task_complete(user=creator, task_id=last.pk, quality=5)
 
 
-@scenario("tasks.idea_create")
+@scenario("tasks.idea_create", reaches=("tasks_contentidea", "usage_usagecounter"))
 def idea_create():
     creator, task = check_creator(), first_task()
     return lambda: ideas.idea_create(user=creator, title="A video idea", notes="Hook first.", task_id=task.pk)
 
 
-@scenario("tasks.idea_update")
+@scenario("tasks.idea_update", reaches=("tasks_contentidea.title",))
 def idea_update():
     creator = check_creator()
     idea = ideas.idea_create(user=creator, title="A video idea")
     return lambda: ideas.idea_update(user=creator, idea_id=idea.pk, title="A sharper idea")
 
 
-@scenario("tasks.idea_delete")
+@scenario("tasks.idea_delete", reaches=("tasks_contentidea",))
 def idea_delete():
     creator = check_creator()
     idea = ideas.idea_create(user=creator, title="A video idea")
     return lambda: ideas.idea_delete(user=creator, idea_id=idea.pk)
 
 
-@scenario("tasks.platform_enroll")
+@scenario("tasks.platform_enroll", reaches=("accounts_enrollment", "usage_usagecounter"))
 def enroll():
     creator = check_creator()
     entitlement_grant(user=creator, plan_code="studio")
     return lambda: enrollments.platform_enroll(user=creator, platform="twitch")
 
 
-@scenario("tasks.platform_leave")
+@scenario("tasks.platform_leave", reaches=("accounts_enrollment", "usage_usagecounter"))
 def leave():
     creator = check_creator()
     entitlement_grant(user=creator, plan_code="studio")
@@ -57,7 +76,7 @@ def leave():
     return lambda: enrollments.platform_leave(user=creator, platform="twitch")
 
 
-@scenario("tasks.roadmap_export")
+@scenario("tasks.roadmap_export", reaches=("usage_usagecounter",))
 def export():
     creator = check_creator()
     first_task()

@@ -10,7 +10,7 @@ from usage.models import Feature, UsageCounter
 from usage.services import periods_close_batch, usage_consume
 
 
-@scenario("usage.periods_close_batch")
+@scenario("usage.periods_close_batch", reaches=("usage_usagecounter",))
 def close_batch():
     creator = check_creator()
     usage_consume(user=creator, feature=Feature.IDEAS)

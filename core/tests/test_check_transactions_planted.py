@@ -267,3 +267,134 @@ def test_an_update_only_scenario_whose_update_runs_outside_the_transaction_is_a_
     [key] = result.rows_left[table]["changed"]
     assert result.rows_left[table] == {"changed": [key]}
     assert f"after write 1 ({table}): rows left: {table} changed {key};" in result.detail
+
+
+# --- branches a scenario must reach (scenario(..., reaches=...)) ------------------------------
+
+def _old_completion_scenario():
+    """The completion scenario as it was: a first completion, which advances no week or phase."""
+    from accounts.transaction_checks import check_creator
+    from tasks.services import completion
+    from tasks.transaction_checks import first_task
+
+    creator, task = check_creator(), first_task()
+    return lambda: completion.task_complete(user=creator, task_id=task.pk, quality=5)
+
+
+def _old_invoice_scenario():
+    """The invoice scenario as it was: an invoice line without a period, so paid_through never moves."""
+    from accounts.transaction_checks import check_creator
+
+    creator = check_creator()
+    invoice = {"id": f"in_check_{creator.pk}", "amount_paid": 999, "currency": "usd", "created": 1_800_000_000,
+               "lines": {"data": [{"pricing": {"price_details": {"price": "price_pro_month"}}}]}}
+    return lambda: billing_checks._in_event_transaction(lambda: stripe_sync.payment_record(user=creator, invoice=invoice))
+
+
+def _old_subscription_scenario():
+    """The subscription scenario as it was: a first activation, which never ends anything."""
+    from accounts.transaction_checks import check_creator
+
+    creator = check_creator()
+    return lambda: billing_checks._in_event_transaction(
+        lambda: stripe_sync.subscription_event_apply(
+            user=creator, subscription_id="sub_check", snapshot=billing_checks._subscription_data(),
+            reread=billing_checks._subscription_data, event_created=timezone.now().replace(microsecond=0),
+        )
+    )
+
+
+PLANTED_SCENARIOS = {
+    "tasks.task_complete": (_old_completion_scenario,
+                            ["accounts_enrollment.current_week", "accounts_enrollment.current_phase"]),
+    # The old webhook scenarios also called our handlers' functions, skipping the webhook view and
+    # so dj-stripe's own Event and Subscription writes.
+    "billing.webhook.invoice_paid": (_old_invoice_scenario, ["djstripe_event", "billing_entitlement.paid_through"]),
+    "billing.webhook.subscription": (_old_subscription_scenario,
+                                     ["djstripe_event", "djstripe_subscription", "job:send_subscription_cancelled_email"]),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", list(PLANTED_SCENARIOS))
+def test_a_scenario_that_misses_a_branch_it_declares_is_not_proven(name, catalogue, roadmap, monkeypatch):
+    # given the scenario as it was before it declared what it must reach
+    make_run, missed = PLANTED_SCENARIOS[name]
+    monkeypatch.setitem(SCENARIOS, name, make_run)
+
+    # when
+    [result] = run_checks(only=[name])
+
+    # then every fault it placed left nothing behind, and still it is not proven
+    assert result.rows_left == {} and result.failed
+    assert result.result == "unreached" and result.unreached == missed
+    assert result.detail.startswith(f"the run never reached {', '.join(missed)}")
+
+
+@pytest.mark.django_db
+def test_each_real_scenario_reaches_what_it_declares(catalogue, roadmap):
+    from ops.content_load import content_load
+
+    content_load()  # a loaded database: its scenario must still write
+    results = run_checks(only=list(PLANTED_SCENARIOS) + ["ops.content_load"])
+
+    assert {r.service: (r.result, r.unreached) for r in results} == {
+        name: ("ok", []) for name in [*PLANTED_SCENARIOS, "ops.content_load"]
+    }
+
+
+@pytest.mark.django_db
+def test_a_scenario_that_writes_nothing_is_not_proven(catalogue, roadmap, monkeypatch):
+    # given content loading on a database that holds the catalogue already (a second load writes nothing)
+    from ops.content_load import content_load
+
+    content_load()
+    monkeypatch.setitem(SCENARIOS, "ops.content_load", lambda: content_load)
+
+    [result] = run_checks(only=["ops.content_load"])
+
+    assert result.result == "no writes" and result.steps == 0 and result.failed
+
+
+@pytest.mark.django_db
+def test_a_real_scenario_without_declared_reaches_is_not_proven(monkeypatch, catalogue):
+    from core import transaction_checks
+
+    monkeypatch.setitem(transaction_checks.REACHES, "tasks.idea_create", None)
+
+    [result] = run_checks(only=["tasks.idea_create"])
+
+    assert result.result == "undeclared" and result.failed
+
+
+@pytest.mark.django_db
+def test_celebrations_and_the_milestone_email_moved_into_on_commit_are_not_proven(catalogue, roadmap, monkeypatch):
+    # given milestones_unlock with its celebration insert and its email enqueue run on commit
+    from milestones.models import Celebration
+
+    real_enqueue, real_insert = milestones_services.email_enqueue, Celebration.objects.bulk_create
+    monkeypatch.setattr(Celebration.objects, "bulk_create",
+                        lambda rows, **options: transaction.on_commit(lambda: real_insert(rows, **options)))
+    monkeypatch.setattr(milestones_services, "email_enqueue",
+                        lambda *args, **kwargs: transaction.on_commit(lambda: real_enqueue(*args, **kwargs)))
+
+    # when
+    [result] = run_checks(only=["tasks.task_complete"])
+
+    # then no fault leaves anything (the callbacks die with the savepoint), but the check refuses it
+    assert result.result == "on commit" and result.failed
+    assert result.detail.startswith("registers 2 on-commit callback(s)")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_write_inside_an_on_commit_callback_is_refused_in_tests():
+    from core.testing.oncommit import OnCommitWrite
+
+    creator = CreatorFactory()
+
+    with pytest.raises(OnCommitWrite, match="accounts_creatorstats"):
+        with transaction.atomic():
+            transaction.on_commit(lambda: CreatorStats.objects.filter(user=creator).update(points=F("points") + 1))
+
+    assert CreatorStats.objects.get(user=creator).points == 0
+

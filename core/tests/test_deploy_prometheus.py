@@ -44,7 +44,7 @@ def test_every_alert_has_a_unit_test_that_fires_it_and_one_that_does_not():
 
     alerts = set(_alerts(DEPLOY / "rules" / "alerts.yml"))
 
-    assert len(alerts) == 11 and firing == alerts and quiet == alerts
+    assert len(alerts) == 12 and firing == alerts and quiet == alerts
 
 
 def test_every_alert_is_explained_in_the_operations_guide():

@@ -4,7 +4,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django_tasks_db.models import DBTaskResult
 
 from accounts.jobs import send_welcome_email
-from core.email import deliver_once, email_enqueue, render_email
+from core.email import deliver_once, email_enqueue, message_id_for, render_email
 from core.models import SentEmail
 
 
@@ -73,3 +73,30 @@ def test_a_job_is_invisible_to_workers_until_its_transaction_commits():
             assert cursor.fetchone() == (1,)
     finally:
         worker.close()
+
+
+@pytest.fixture
+def provider(settings):
+    """The provider-side fake (core.testing.email_provider): accepts, then loses its answer once."""
+    from core.testing.email_provider import AcceptThenTimeoutBackend
+
+    settings.EMAIL_BACKEND = "core.testing.email_provider.AcceptThenTimeoutBackend"
+    AcceptThenTimeoutBackend.reset(timeouts=1)
+    return AcceptThenTimeoutBackend
+
+
+@pytest.mark.django_db
+def test_a_send_accepted_then_timed_out_is_sent_again_with_the_same_message_id(provider):
+    # given a provider that accepts the first send and then times out reading the answer
+    with pytest.raises(OSError):
+        deliver_once(key="welcome:7", message=_message())
+    assert SentEmail.objects.get(key="welcome:7").sent_at is None  # we cannot know it was accepted
+
+    # when the job's retry sends it (a new message object, rendered again)
+    assert deliver_once(key="welcome:7", message=_message()) == "sent"
+
+    # then the provider accepted it twice (at least once), both times as the same message,
+    # so the recipient's mailbox holds one
+    assert len(provider.accepted) == 2 and len(set(provider.accepted)) == 1
+    assert provider.accepted[0] == message_id_for("welcome:7") and len(provider.mailbox) == 1
+    assert message_id_for("welcome:8") != message_id_for("welcome:7")

@@ -77,3 +77,41 @@ def test_a_job_left_running_by_a_killed_worker_is_retried_once_it_is_stale(faile
 
     assert sweep(started + datetime.timedelta(seconds=29)) == (0, 0)  # may still be running
     assert sweep(started + datetime.timedelta(seconds=31)) == (1, 0)
+
+
+def _give_up(job):
+    """Fail `job` and each of its retries until the sweeper stops: the job it gives up on."""
+    for _ in range(MAX_ATTEMPTS):
+        job = DBTaskResult.objects.get(pk=job_retry(job=job, delay=False).id)
+        DBTaskResult.objects.filter(pk=job.pk).update(status="FAILED")
+    return DBTaskResult.objects.get(pk=job.pk)
+
+
+@pytest.mark.django_db
+def test_a_job_that_gave_up_is_scraped_at_once_listed_in_the_admin_and_re_run_from_there(failed_job, ops):
+    from core.job_retries import jobs_given_up
+    from core.metrics import JobQueueCollector
+
+    def given_up_gauge():
+        return next(m for m in JobQueueCollector().collect() if m.name == "creatorcompass_jobs_given_up").samples[0].value
+
+    # given a job retried until its last attempt, and failing once more
+    assert given_up_gauge() == 0
+    last = _give_up(failed_job)
+
+    # then the sweeper leaves it, and the gauge the alert reads counts it at the next scrape
+    assert sweep() == (0, 1) and list(jobs_given_up()) == [last]
+    assert given_up_gauge() == 1
+    listed = ops.get("/admin/django_tasks_database/dbtaskresult/?retries=given_up")
+    assert listed.status_code == 200 and str(last.pk) in listed.content.decode()
+    assert str(failed_job.pk) not in listed.content.decode()
+
+    # when a person re-runs it from the admin
+    response = ops.post("/admin/django_tasks_database/dbtaskresult/?retries=given_up",
+                        {"action": "retry_jobs", "_selected_action": [last.pk]}, follow=True)
+
+    # then it is enqueued again and no longer counted as given up
+    assert b"Enqueued 1 job(s) again." in response.content
+    assert given_up_gauge() == 0 and JobRetry.objects.get(job_id=last.pk).attempt == MAX_ATTEMPTS + 1
+    run_queued_jobs()
+    assert [m.to for m in mail.outbox] == [["unlucky@example.com"]]
