@@ -216,7 +216,7 @@ def owner_account_store():
     return lambda: checkout.owner_account_store(api_key=_CHECK_API_KEY, data=account)
 
 
-@scenario("billing.restored_payment_record")
+@scenario("billing.restored_payment_record", reaches=("billing_payment", "job:send_receipt_email"))
 def restored_payment_record():
     creator = check_creator()
     invoice = {"id": f"in_check_restored_{creator.pk}", "amount_paid": 999, "currency": "usd",
@@ -224,7 +224,7 @@ def restored_payment_record():
     return lambda: restore_reconcile.restored_payment_record(user=creator, invoice=invoice)
 
 
-@scenario("billing.restored_customer_store")
+@scenario("billing.restored_customer_store", reaches=("djstripe_customer.subscriber_id",))
 def restored_customer_store():
     creator = check_creator()
     _stripe_customer(check_creator())  # the owner account, stored as checkout leaves it
