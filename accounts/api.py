@@ -20,6 +20,8 @@ NICHE_HELP = "A niche offered for the platform, or empty: " + "; ".join(
     f"{platform}: {', '.join(niches)}" for platform, niches in NICHES.items()
 )
 TIMEZONE_HELP = "An IANA time zone, e.g. Europe/Berlin."
+REMINDER_HELP = "Local time of the daily reminder email, in 15-minute steps (HH:MM); null: no reminder."
+NUDGE_HELP = "The streak-at-risk email at 20:00 local time, when the streak is 2 or more and nothing is done today."
 
 
 class ProfileOutput(serializers.Serializer):
@@ -28,6 +30,8 @@ class ProfileOutput(serializers.Serializer):
     timezone = serializers.CharField()
     display_name = serializers.CharField()
     milestone_emails = serializers.BooleanField()
+    reminder_at = serializers.TimeField(format="%H:%M", allow_null=True, help_text=REMINDER_HELP)
+    streak_nudge = serializers.BooleanField(help_text=NUDGE_HELP)
     phase = serializers.IntegerField()
     week = serializers.IntegerField()
 
@@ -66,6 +70,8 @@ def me_payload(user):
                 "timezone": profile.timezone,
                 "display_name": profile.display_name,
                 "milestone_emails": profile.milestone_emails,
+                "reminder_at": profile.reminder_at,
+                "streak_nudge": profile.streak_nudge,
                 "phase": enrollment.current_phase,
                 "week": enrollment.current_week,
             },
@@ -137,6 +143,8 @@ class MeApi(APIView):
         timezone = serializers.CharField(required=False, help_text=TIMEZONE_HELP)
         display_name = ServiceCheckedCharField(required=False, documented={"maxLength": services.DISPLAY_NAME_MAX})
         milestone_emails = serializers.BooleanField(required=False)
+        reminder_at = serializers.TimeField(required=False, allow_null=True, help_text=REMINDER_HELP)
+        streak_nudge = serializers.BooleanField(required=False, help_text=NUDGE_HELP)
 
     @extend_schema(responses={200: MeOutput})
     def get(self, request):

@@ -1,0 +1,8 @@
+"""Signals accounts sends for the floors above it (which accounts may not import)."""
+
+from django.dispatch import Signal
+
+# Sent by accounts.services.profile_update inside its transaction when a creator's time zone or
+# reminder preference changed, with `user`, `profile` (already changed) and `fields` (the names
+# changed). Receivers write in that same transaction: the reminders app reschedules.
+reminder_inputs_changed = Signal()
