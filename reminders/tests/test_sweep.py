@@ -73,6 +73,7 @@ def test_moving_west_on_the_day_does_not_live_the_date_twice():
 
     profile_update(user=user, timezone="America/Los_Angeles")
     reschedule(user, utc(2026, 3, 10, 1, 0))
+    assert daily(user).due_on == datetime.date(2026, 3, 11)  # the stored next-due skips the claimed date
     swept = [reminders_queue_due(now=utc(2026, 3, 10, hour, 0)).queued for hour in range(2, 24)]
 
     assert (daily(user).due_on, daily(user).due_at, daily(user).zone) == (
