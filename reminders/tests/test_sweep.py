@@ -151,3 +151,22 @@ def test_the_sweep_reads_a_batch_in_a_constant_number_of_queries(django_assert_n
     with django_assert_num_queries(7):
         big = reminders_queue_due(now=utc(2026, 3, 10, 9, 0), batch_size=4)
     assert (small.queued, big.queued) == (2, 4)
+
+
+@pytest.mark.django_db
+def test_the_audit_finds_a_next_due_that_does_not_match_the_zone_preference_or_claims():
+    from reminders.selectors import schedule_breaches
+
+    user = creator_with_reminder(timezone="America/New_York", streak_nudge=False)
+    reschedule(user, utc(2026, 3, 7, 12, 0))
+    reminders_queue_due(now=utc(2026, 3, 7, 14, 0))  # 7 March sent; 8 March is the spring-forward day
+    assert schedule_breaches() == []
+
+    ReminderSchedule.objects.filter(user=user).update(due_at=utc(2026, 3, 8, 14, 0))  # an hour off on the DST day
+    assert [problem for _, problem in schedule_breaches()] == [
+        "daily due 2026-03-08T14:00Z, expected 2026-03-08T13:00Z"]
+    reschedule(user, utc(2026, 3, 7, 15, 0))
+    ReminderSchedule.objects.filter(user=user).update(due_on=datetime.date(2026, 3, 7), due_at=utc(2026, 3, 7, 14, 0))
+    assert [problem for _, problem in schedule_breaches()] == ["daily due on 2026-03-07, already claimed through 2026-03-07"]
+    ReminderSchedule.objects.filter(user=user).delete()
+    assert [problem for _, problem in schedule_breaches()] == ["schedules [] but preferences ask for ['daily']"]
