@@ -170,3 +170,15 @@ def test_the_audit_finds_a_next_due_that_does_not_match_the_zone_preference_or_c
     assert [problem for _, problem in schedule_breaches()] == ["daily due on 2026-03-07, already claimed through 2026-03-07"]
     ReminderSchedule.objects.filter(user=user).delete()
     assert [problem for _, problem in schedule_breaches()] == ["schedules [] but preferences ask for ['daily']"]
+
+
+@pytest.mark.django_db
+def test_audit_integrity_reports_a_drifted_reminder_schedule():
+    from ops.audit import audit
+
+    user = creator_with_reminder(timezone="Europe/Berlin", streak_nudge=False)
+    assert [b for b in audit() if b.check == "reminder_schedule_matches"] == []
+    ReminderSchedule.objects.filter(user=user).update(zone="UTC")
+
+    [breach] = [b for b in audit() if b.check == "reminder_schedule_matches"]
+    assert breach.ids == {"user_id": user.pk} and "computed for UTC" in breach.detail
