@@ -143,3 +143,19 @@ def test_the_api_reads_and_changes_the_preferences(creator):
     assert client.get("/api/v1/me").json()["profile"]["reminder_at"] == "06:30"
     assert client.patch("/api/v1/me", {"reminder_at": None}, format="json").json()["profile"]["reminder_at"] is None
     assert client.get("/api/v1/reminders").json()["next"] == []
+
+
+@pytest.mark.django_db
+def test_the_scheduler_command_once_queues_what_is_due(creator):
+    import io
+
+    from django.core.management import call_command
+
+    due_now(creator)
+    out = io.StringIO()
+    call_command("reminders_scheduler", "--once", stdout=out)
+    call_command("reminders_scheduler", "--once", stdout=out)
+
+    first, second = out.getvalue().splitlines()
+    assert "queued=1" in first and "queued=0" in second
+    assert reminder_results() == ["sent"]
