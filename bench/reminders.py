@@ -104,25 +104,32 @@ def build(creators, start):
 
 
 def sweep_timed(now):
-    """The sweep of `now`, batch by batch: [(seconds since start at commit, due, queued, queries)]."""
+    """The product's sweep of `now` (reminders_sweep), each batch timed: [(seconds since start at
+    its commit, due, queued, queries)]."""
     from django.db import connection
 
-    from reminders.services import reminders_queue_due
+    from reminders import services
 
-    counted = []
+    batches, counted, started = [], [0], time.perf_counter()
+    original = services.reminders_queue_due
 
     def count(execute, sql, params, many, context):
-        counted[-1] += 1
+        counted[0] += 1
         return execute(sql, params, many, context)
 
-    batches, started = [], time.perf_counter()
-    with connection.execute_wrapper(count):
-        while True:
-            counted.append(0)
-            result = reminders_queue_due(now=now, batch_size=BATCH)
-            batches.append((time.perf_counter() - started, result.due, result.queued, counted[-1]))
-            if result.due < BATCH and not result.still_due:
-                return batches
+    def timed(**kwargs):
+        counted[0] = 0
+        result = original(**kwargs)
+        batches.append((time.perf_counter() - started, result.due, result.queued, counted[0]))
+        return result
+
+    services.reminders_queue_due = timed
+    try:
+        with connection.execute_wrapper(count):
+            services.reminders_sweep(now=now, batch_size=BATCH)
+    finally:
+        services.reminders_queue_due = original
+    return batches
 
 
 def percentile(values, share):

@@ -24,7 +24,7 @@ class ReminderSchedule(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="reminders_schedule_one_per_kind")]
-        indexes = [models.Index(fields=["due_at"], name="reminders_schedule_due")]
+        indexes = [models.Index(fields=["due_at", "id"], name="reminders_schedule_due")]
 
     def __str__(self):
         return f"{self.kind} for {self.user_id} on {self.due_on}"

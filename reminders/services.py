@@ -55,6 +55,7 @@ class SweepResult:
     queued: int  # reminders claimed and queued
     lag_seconds: list  # per queued reminder: how long after its due instant it was queued
     still_due: int = 0  # schedules moved to an instant already past (today's, after a missed day)
+    last: tuple | None = None  # (due_at, id) of the batch's last schedule: the next batch's keyset
 
 
 def _plan(row, *, now, claimed):
@@ -83,13 +84,14 @@ def _plan(row, *, now, claimed):
 
 
 @durable_service("reminders.reminders_queue_due")
-def reminders_queue_due(*, now=None, batch_size=SWEEP_BATCH):
+def reminders_queue_due(*, now=None, batch_size=SWEEP_BATCH, after=None):
     """One batch of the due sweep, one transaction: lock up to `batch_size` due schedules (SKIP
     LOCKED: another sweep takes others), claim the reminders to send (unique per creator, kind
     and local date) and queue their email jobs in this transaction, and move every schedule to its
-    next date. Six queries whatever the batch holds."""
+    next date. `after`: the previous batch's `last` (locks.schedules_lock_due). Five queries
+    whatever the batch holds."""
     now = now or timezone.now()
-    rows = schedules_lock_due(now=now, limit=batch_size)
+    rows = schedules_lock_due(now=now, limit=batch_size, after=after)
     if not rows:
         return SweepResult(due=0, queued=0, lag_seconds=[])
     claimed = set(
@@ -97,6 +99,7 @@ def reminders_queue_due(*, now=None, batch_size=SWEEP_BATCH):
             user_id__in={row.user_id for row in rows}, local_date__in={row.due_on for row in rows}
         ).values_list("user_id", "kind", "local_date")
     )
+    last = (rows[-1].due_at, rows[-1].pk)
     claims, moved, dropped = [], [], []
     for row in rows:
         queue, following, _reason = _plan(row, now=now, claimed=claimed)
@@ -118,7 +121,7 @@ def reminders_queue_due(*, now=None, batch_size=SWEEP_BATCH):
         ReminderSchedule.objects.filter(pk__in=dropped).delete()
     return SweepResult(due=len(rows), queued=len(claims),
                        lag_seconds=[(now - claim.due_at).total_seconds() for claim in claims],
-                       still_due=sum(row.due_at <= now for row in moved))
+                       still_due=sum(row.due_at <= now for row in moved), last=last)
 
 
 def reminders_sweep(*, now=None, batch_size=SWEEP_BATCH):
@@ -126,11 +129,16 @@ def reminders_sweep(*, now=None, batch_size=SWEEP_BATCH):
     comes back short and left nothing due (a missed day's schedule moved to today's past minute
     is sent in the next batch). Returns the SweepResults. Call outside any transaction."""
     now = now or timezone.now()
-    results = []
+    results, after, again = [], None, False
     while True:
-        result = reminders_queue_due(now=now, batch_size=batch_size)
+        result = reminders_queue_due(now=now, batch_size=batch_size, after=after)
         results.append(result)
-        if result.due < batch_size and not result.still_due:
+        again = again or bool(result.still_due)
+        if result.due == batch_size:
+            after = result.last
+        elif again:  # moved behind the keyset: one more pass from the start
+            after, again = None, False
+        else:
             return results
 
 
