@@ -21,6 +21,8 @@ NICHE_HELP = "A niche offered for the platform, or empty: " + "; ".join(
 )
 TIMEZONE_HELP = "An IANA time zone, e.g. Europe/Berlin."
 SIGNUP_SENT = "Check your inbox: we sent a link to confirm the address."
+REMINDER_HELP = "Local time of the daily reminder email, in 15-minute steps (HH:MM); null: no reminder."
+NUDGE_HELP = "The streak-at-risk email at 20:00 local time, when the streak is 2 or more and nothing is done today."
 
 
 class ProfileOutput(serializers.Serializer):
@@ -29,6 +31,8 @@ class ProfileOutput(serializers.Serializer):
     timezone = serializers.CharField()
     display_name = serializers.CharField()
     milestone_emails = serializers.BooleanField()
+    reminder_at = serializers.TimeField(format="%H:%M", allow_null=True, help_text=REMINDER_HELP)
+    streak_nudge = serializers.BooleanField(help_text=NUDGE_HELP)
     phase = serializers.IntegerField()
     week = serializers.IntegerField()
 
@@ -67,6 +71,8 @@ def me_payload(user):
                 "timezone": profile.timezone,
                 "display_name": profile.display_name,
                 "milestone_emails": profile.milestone_emails,
+                "reminder_at": profile.reminder_at,
+                "streak_nudge": profile.streak_nudge,
                 "phase": enrollment.current_phase,
                 "week": enrollment.current_week,
             },
@@ -141,6 +147,8 @@ class MeApi(APIView):
         timezone = serializers.CharField(required=False, help_text=TIMEZONE_HELP)
         display_name = ServiceCheckedCharField(required=False, documented={"maxLength": services.DISPLAY_NAME_MAX})
         milestone_emails = serializers.BooleanField(required=False)
+        reminder_at = serializers.TimeField(required=False, allow_null=True, help_text=REMINDER_HELP)
+        streak_nudge = serializers.BooleanField(required=False, help_text=NUDGE_HELP)
 
     @extend_schema(responses={200: MeOutput})
     def get(self, request):

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.selectors import active_user
+from accounts.selectors import active_user, enrollment_primary, roadmap_day_today
 from accounts.tokens import verification_token_make
 from core.email import email_job, send_once
 
@@ -31,7 +31,10 @@ def send_welcome_email(user_id):
     user = active_user(user_id=user_id)
     if user is None:
         return "skipped"
-    context = {"user": user, "dashboard_url": _absolute(reverse("dashboard"))}
+    enrollment = enrollment_primary(user=user)
+    # Day 1 is the signup date: a creator who verifies days later is told so, not "starts today".
+    context = {"user": user, "dashboard_url": _absolute(reverse("dashboard")), "started_on": enrollment.started_on,
+               "roadmap_day": roadmap_day_today(enrollment=enrollment, profile=user.profile)}
     return send_once(key=f"welcome:{user_id}", template="welcome", context=context, to=user.email)
 
 

@@ -113,6 +113,14 @@ class CreatorProfile(models.Model):
     milestone_emails = models.BooleanField(
         default=True, help_text="Email the creator when they unlock a milestone."
     )
+    # Reminder preferences (the reminders app schedules them; accounts only stores them, so the
+    # calendar export and the API read them without importing reminders).
+    reminder_at = models.TimeField(
+        null=True, blank=True, help_text="Local time of the daily reminder (15-minute steps); empty: off."
+    )
+    streak_nudge = models.BooleanField(
+        default=True, help_text="Email the streak-at-risk nudge in the local evening (needs a reminder time too)."
+    )
 
     class Meta:
         constraints = [

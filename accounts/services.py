@@ -28,6 +28,7 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import user_by_email, user_by_look_alike
+from accounts.signals import reminder_inputs_changed
 from accounts.tokens import verification_token_read
 from core.email import email_enqueue
 from core.errors import EmailTaken, InvalidInput, NotFound, Throttled
@@ -236,8 +237,26 @@ def password_reset_request(*, email):
         email_enqueue(jobs.send_password_reset_email, user.pk, uuid.uuid4().hex)
 
 
-def profile_update(*, user, niche=None, timezone=None, display_name=None, milestone_emails=None):
-    """Change the editable parts of a creator's profile (one row). None means unchanged."""
+# profile_update's "leave it as it is" for reminder_at, where None means "off".
+UNCHANGED = object()
+REMINDER_STEP_MINUTES = 15
+
+
+def _check_reminder_at(value, errors):
+    if value is not None and (
+        not isinstance(value, datetime.time) or value.tzinfo is not None
+        or value.second or value.microsecond or value.minute % REMINDER_STEP_MINUTES
+    ):
+        errors["reminder_at"] = [f"A local time in {REMINDER_STEP_MINUTES}-minute steps (e.g. 09:15), or empty for off."]
+
+
+@durable_service("accounts.profile_update")
+def profile_update(*, user, niche=None, timezone=None, display_name=None, milestone_emails=None,
+                   reminder_at=UNCHANGED, streak_nudge=None):
+    """Change the editable parts of a creator's profile (one row). None means unchanged, except
+    for `reminder_at`, where None turns the daily reminder off. When the time zone or a reminder
+    preference changed, `reminder_inputs_changed` is sent inside this transaction (the reminders
+    app reschedules in it)."""
     profile = user.profile
     errors = {}
     changes = {}
@@ -255,11 +274,20 @@ def profile_update(*, user, niche=None, timezone=None, display_name=None, milest
         changes["display_name"] = display_name
     if milestone_emails is not None:
         changes["milestone_emails"] = bool(milestone_emails)
+    if reminder_at is not UNCHANGED:
+        _check_reminder_at(reminder_at, errors)
+        changes["reminder_at"] = reminder_at
+    if streak_nudge is not None:
+        changes["streak_nudge"] = bool(streak_nudge)
     InvalidInput.raise_if_any(errors)
+    moved = {field for field in ("timezone", "reminder_at", "streak_nudge") if field in changes
+             and changes[field] != getattr(profile, field)}
     if changes:
         CreatorProfile.objects.filter(pk=profile.pk).update(**changes)
         for field, value in changes.items():
             setattr(profile, field, value)
+    if moved:
+        reminder_inputs_changed.send(sender=CreatorProfile, user=user, profile=profile, fields=moved)
     return profile
 
 

@@ -1,7 +1,13 @@
-"""Accounts' signal receivers (connected in AccountsConfig.ready)."""
+"""Accounts' signals: the receivers it connects (in AccountsConfig.ready), and the signal it sends
+for the floors above it (which accounts may not import)."""
 
 from django.contrib.auth.signals import user_logged_out
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
+
+# Sent by accounts.services.profile_update inside its transaction when a creator's time zone or
+# reminder preference changed, with `user`, `profile` (already changed) and `fields` (the names
+# changed). Receivers write in that same transaction: the reminders app reschedules.
+reminder_inputs_changed = Signal()
 
 
 @receiver(user_logged_out, dispatch_uid="accounts.logout_everywhere")

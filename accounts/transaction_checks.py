@@ -43,3 +43,12 @@ def job_retry():
     DBTaskResult.objects.filter(pk=result.id).update(status="FAILED")
     job = DBTaskResult.objects.get(pk=result.id)
     return lambda: retry(job=job)
+
+
+@scenario("accounts.profile_update", reaches=("accounts_creatorprofile.timezone", "reminders_reminderschedule"))
+def profile_update():
+    """A time zone and a reminder time: the reminders app reschedules in the same transaction."""
+    import datetime
+
+    user = check_creator()
+    return lambda: services.profile_update(user=user, timezone="Asia/Tokyo", reminder_at=datetime.time(9, 0))

@@ -48,6 +48,37 @@ def email_enqueue(job, *args, **kwargs):
     return job.enqueue(*args, origin=origin, **kwargs)
 
 
+def email_enqueue_many(job, calls):
+    """Queue the email job `job` once per (args, kwargs) of `calls` in the caller's transaction,
+    as email_enqueue does, in one INSERT whatever their number (a sweep queuing a batch keeps a
+    constant number of queries). The rows are the ones django-tasks-db's enqueue writes."""
+    from django_tasks_db.compat import normalize_json, task_enqueued
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from core.transactions import current_service_var
+
+    backend = job.get_backend()
+    backend.validate_task(job)
+    origin = {"request_id": request_id_var.get(), "service": current_service_var.get()}
+    rows = [
+        DBTaskResult(
+            id=backend._get_id(),
+            args_kwargs=normalize_json({"args": list(args), "kwargs": {**kwargs, "origin": origin}}),
+            priority=job.priority,
+            task_path=job.module_path,
+            queue_name=job.queue_name,
+            # What django-tasks-db's pre_save handler stores for "now" (bulk_create sends no pre_save).
+            run_after=job.run_after or get_date_max(),
+            backend_name=backend.alias,
+        )
+        for args, kwargs in calls
+    ]
+    DBTaskResult.objects.bulk_create(rows)
+    for row in rows:
+        task_enqueued.send(type(backend), task_result=row.task_result)
+    return [row.task_result for row in rows]
+
+
 def email_job(function):
     """`@task()` for an email job: accepts the `origin` that email_enqueue adds and logs the
     job's lines under the request id that caused it."""

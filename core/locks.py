@@ -19,7 +19,7 @@ from django.db import transaction
 
 # Core imports no app: it names the models by label. The apps' lock functions hand their
 # models to lock_declare, which refuses a model missing here.
-LOCK_ORDER = ("accounts.CreatorStats", "billing.Entitlement", "usage.UsageCounter")
+LOCK_ORDER = ("accounts.CreatorStats", "billing.Entitlement", "usage.UsageCounter", "reminders.ReminderSchedule")
 _RANK = {label: rank for rank, label in enumerate(LOCK_ORDER)}
 
 

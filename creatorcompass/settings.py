@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "billing",
     "milestones",
     "tasks",
+    "reminders",
     "ops",
 ]
 

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("milestones.api_urls")),
     path("", include("usage.api_urls")),
     path("", include("billing.api_urls")),
+    path("", include("reminders.api_urls")),
     path("schema", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     # Anything else under the API answers in the API's error envelope, in DEBUG too.
@@ -40,6 +41,7 @@ urlpatterns = [
     path("", include("tasks.urls")),
     path("", include("milestones.urls")),
     path("", include("billing.urls")),
+    path("", include("reminders.urls")),
 ]
 
 handler400 = "core.views.bad_request"

@@ -19,6 +19,7 @@ from billing.plan_rules import MANAGEABLE_STATUSES, plan_code_sql
 from core.errors import TooLong
 from ops import audit_sql
 from ops.replay import START
+from reminders.selectors import schedule_breaches
 from usage.catalog import FEATURES
 
 STATS_COLUMNS = [field.name for field in dataclasses.fields(StatsTally)]
@@ -197,8 +198,17 @@ def payments_without_user():
     return [Breach("payment_has_user", {"payment_id": r["id"]}, "payment of a missing user") for r in rows]
 
 
+def reminder_schedules_drifted():
+    """A stored next-due reminder instant that is not what the creator's zone, preference and
+    claims say (reminders.selectors.schedule_breaches); one reminder per creator, kind and local
+    date is the claim's unique constraint."""
+    return [Breach("reminder_schedule_matches", {"user_id": user_id}, problem)
+            for user_id, problem in schedule_breaches()]
+
+
 CHECKS = [stats_mismatches, missing_achievements, unearned_achievements, missing_celebrations,
-          enrollment_weeks_drifted, counters_over_limit, counter_periods_overlapping, paid_without_subscription, payments_without_user]
+          enrollment_weeks_drifted, counters_over_limit, counter_periods_overlapping, paid_without_subscription, payments_without_user,
+          reminder_schedules_drifted]
 
 
 def audit(*, within=None):

@@ -128,3 +128,23 @@ def test_password_reset_for_an_unknown_email_says_the_same_and_sends_nothing():
 
     assert response.status_code == 302 and response.url == "/password-reset/sent/"
     assert DBTaskResult.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_welcome_email_says_the_roadmap_starts_today_only_when_it_does(signed_up):
+    import datetime
+
+    from django.utils import timezone
+
+    from accounts.jobs import send_welcome_email
+    from accounts.models import Enrollment
+
+    send_welcome_email.call(signed_up.pk)
+    assert "roadmap starts today" in mail.outbox[-1].body
+    started = timezone.localdate() - datetime.timedelta(days=3)  # verified three days after signing up
+    Enrollment.objects.filter(user=signed_up).update(started_on=started)
+    SentEmail.objects.all().delete()
+
+    send_welcome_email.call(signed_up.pk)
+    body = mail.outbox[-1].body
+    assert "starts today" not in body and "today is day 4" in body and f"started on {started:%-d %B}" in body

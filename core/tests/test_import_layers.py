@@ -16,8 +16,9 @@ MAY_IMPORT = {
     "usage": {"billing", "accounts", "core"},
     "milestones": {"accounts", "core"},
     "tasks": {"milestones", "usage", "billing", "accounts", "core"},
-    "ops": {"tasks", "milestones", "usage", "billing", "accounts", "core"},
-    "creatorcompass": {"ops", "tasks", "milestones", "usage", "billing", "accounts", "core"},
+    "reminders": {"tasks", "milestones", "usage", "billing", "accounts", "core"},
+    "ops": {"reminders", "tasks", "milestones", "usage", "billing", "accounts", "core"},
+    "creatorcompass": {"ops", "reminders", "tasks", "milestones", "usage", "billing", "accounts", "core"},
 }
 EXEMPT_PACKAGES = {"tests", "testing"}
 

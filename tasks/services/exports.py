@@ -79,8 +79,19 @@ def event_uid(user, task):
     return f"{uuid.uuid5(UID_NAMESPACE, f'{user.pk}:{task.code}')}@creatorcompass"
 
 
+def _alarm(task, at):
+    """A VALARM at the creator's reminder time on the task's day: an all-day event starts at the
+    day's local midnight, so the trigger is the time of day after its start."""
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"Day {task.day}: {task.title}")
+    alarm.add("trigger", datetime.timedelta(hours=at.hour, minutes=at.minute), parameters={"RELATED": "START"})
+    return alarm
+
+
 def _ics(*, user, enrollment, tasks, now):
     platform = Platform(enrollment.platform).label
+    alarm = user.profile.reminder_at  # the creator's daily reminder time, if they chose one
     roadmap_url = f"{settings.SITE_URL}{reverse('roadmap')}?platform={enrollment.platform}"
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//CreatorCompass//Roadmap export//EN")
@@ -106,6 +117,8 @@ def _ics(*, user, enrollment, tasks, now):
         event.add("categories", [task.get_category_display()])
         event.add("url", f"{roadmap_url}#day-{task.day}")
         event.add("transp", "TRANSPARENT")  # a to-do for the day, not a busy slot
+        if alarm is not None:
+            event.add_component(_alarm(task, alarm))
         calendar.add_component(event)
     return calendar.to_ical()
 

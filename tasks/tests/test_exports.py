@@ -54,6 +54,21 @@ def test_the_ics_parses_with_one_all_day_event_per_task_on_its_roadmap_date(crea
 
 
 @pytest.mark.django_db
+def test_each_event_carries_an_alarm_at_the_reminder_time_and_none_without_one(creator):
+    from accounts.services import profile_update
+
+    assert not list(events_of(roadmap_export(user=creator, fmt="ics", now=NOW).content)[0].walk("VALARM"))
+    profile_update(user=creator, reminder_at=datetime.time(7, 45))
+
+    calendar, events = events_of(roadmap_export(user=creator, fmt="ics", now=NOW).content)
+    alarms = [event.walk("VALARM") for event in events]
+    assert all(len(alarm) == 1 for alarm in alarms) and len(alarms) == 30
+    [alarm] = alarms[0]
+    assert alarm.decoded("TRIGGER") == datetime.timedelta(hours=7, minutes=45)  # 07:45 on the task's day
+    assert alarm["TRIGGER"].params.get("RELATED") == "START" and str(alarm["ACTION"]) == "DISPLAY"
+
+
+@pytest.mark.django_db
 def test_event_uids_are_stable_per_creator_and_task(creator, roadmap):
     EntitlementFactory(user=creator, plan_id="pro")
     other = creator_on("pro", platform="youtube")
