@@ -28,6 +28,8 @@ class ProfileOutput(serializers.Serializer):
     timezone = serializers.CharField()
     display_name = serializers.CharField()
     milestone_emails = serializers.BooleanField()
+    reminder_emails = serializers.BooleanField()
+    news_emails = serializers.BooleanField()
     phase = serializers.IntegerField()
     week = serializers.IntegerField()
 
@@ -66,6 +68,8 @@ def me_payload(user):
                 "timezone": profile.timezone,
                 "display_name": profile.display_name,
                 "milestone_emails": profile.milestone_emails,
+                "reminder_emails": profile.reminder_emails,
+                "news_emails": profile.news_emails,
                 "phase": enrollment.current_phase,
                 "week": enrollment.current_week,
             },
@@ -137,6 +141,8 @@ class MeApi(APIView):
         timezone = serializers.CharField(required=False, help_text=TIMEZONE_HELP)
         display_name = ServiceCheckedCharField(required=False, documented={"maxLength": services.DISPLAY_NAME_MAX})
         milestone_emails = serializers.BooleanField(required=False)
+        reminder_emails = serializers.BooleanField(required=False)
+        news_emails = serializers.BooleanField(required=False)
 
     @extend_schema(responses={200: MeOutput})
     def get(self, request):

@@ -2,8 +2,8 @@
 
 from django.utils import timezone
 
-from accounts.catalog import Platform
-from accounts.models import Enrollment, User
+from accounts.catalog import EMAIL_KIND_FIELDS, EmailKind, Platform
+from accounts.models import CreatorProfile, DataExport, Enrollment, User
 from core.rawsql import ModelRow
 
 
@@ -56,3 +56,26 @@ def platforms_followed(*, user):
     main = user.profile.platform
     platforms = list(Enrollment.objects.filter(user=user).order_by("created_at").values_list("platform", flat=True))
     return sorted(platforms, key=lambda platform: platform != main)
+
+
+def user_by_email(email, *, exclude_user_id=None):
+    """The user whose address is `email`, or None. Every address comparison of the account's
+    life (email change, its revert) goes through here, so that the rule for "the same
+    address" (today: case-insensitive) is changed in one place."""
+    users = User.objects.filter(email__iexact=(email or "").strip())
+    if exclude_user_id is not None:
+        users = users.exclude(pk=exclude_user_id)
+    return users.first()
+
+
+def email_wanted(*, user_id, kind):
+    """Whether the creator `user_id` (active) still wants emails of `kind` (an EmailKind):
+    every non-transactional email job asks this when it sends, not when it was queued."""
+    field = EMAIL_KIND_FIELDS[EmailKind(kind)]
+    return CreatorProfile.objects.filter(user_id=user_id, user__is_active=True, **{field: True}).exists()
+
+
+def data_export_download(*, user, token):
+    """The creator's own built export behind `token`, while its link works; else None."""
+    return DataExport.objects.filter(user=user, token=token, ready_at__isnull=False,
+                                     expires_at__gt=timezone.now()).first()

@@ -210,8 +210,10 @@ def password_reset_request(*, email):
         email_enqueue(jobs.send_password_reset_email, user.pk, uuid.uuid4().hex)
 
 
-def profile_update(*, user, niche=None, timezone=None, display_name=None, milestone_emails=None):
-    """Change the editable parts of a creator's profile (one row). None means unchanged."""
+def profile_update(*, user, niche=None, timezone=None, display_name=None, milestone_emails=None,
+                   reminder_emails=None, news_emails=None):
+    """Change the editable parts of a creator's profile (one row, one UPDATE). None means
+    unchanged. Raises InvalidInput naming each bad field, and then changes nothing."""
     profile = user.profile
     errors = {}
     changes = {}
@@ -227,8 +229,8 @@ def profile_update(*, user, niche=None, timezone=None, display_name=None, milest
             errors["display_name"] = ["Must not be empty."]
         _check_display_name(display_name, errors)
         changes["display_name"] = display_name
-    if milestone_emails is not None:
-        changes["milestone_emails"] = bool(milestone_emails)
+    preferences = {"milestone_emails": milestone_emails, "reminder_emails": reminder_emails, "news_emails": news_emails}
+    changes.update({field: bool(value) for field, value in preferences.items() if value is not None})
     InvalidInput.raise_if_any(errors)
     if changes:
         CreatorProfile.objects.filter(pk=profile.pk).update(**changes)

@@ -199,6 +199,9 @@ THROTTLE_RATES = {
     "password_reset": env.str("PASSWORD_RESET_RATE", default="5/3600"),  # per address and per IP
     # "Someone tried to sign up with your email" notices, per existing account.
     "signup_notice": "3/hour",
+    # Password confirmations while signed in (change, delete), per account, like the login.
+    "password_confirm": env.str("THROTTLE_PASSWORD_CONFIRM", default="10/hour"),
+    "email_change": env.str("THROTTLE_EMAIL_CHANGE", default="5/hour"),  # per account: each one is two emails
 }
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -261,6 +264,12 @@ EMAIL_BACKEND = env.str(
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CreatorCompass <hello@creatorcompass.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Optional mailto target of List-Unsubscribe beside the one-click URL (accounts.unsubscribe).
+UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
+# "This wasn't me" link of the email-change notice to the old address.
+EMAIL_CHANGE_REVERT_MAX_AGE = datetime.timedelta(days=env.float("EMAIL_CHANGE_REVERT_DAYS", default=7))
+# How long the download link of a data export (ops.export) works.
+EXPORT_LINK_MAX_AGE = datetime.timedelta(hours=env.float("EXPORT_LINK_HOURS", default=72))
 # Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"], e.g. ANYMAIL_POSTMARK_SERVER_TOKEN.
 ANYMAIL = {
     name.removeprefix("ANYMAIL_"): value

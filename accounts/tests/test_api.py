@@ -32,7 +32,8 @@ def test_signup_returns_201_with_the_user_and_a_working_token(api):
     assert body["user"]["email"] == "new.creator@example.com"
     assert body["user"]["profile"] == {
         "platform": "tiktok", "niche": "comedy", "timezone": "America/New_York",
-        "display_name": "New Creator", "milestone_emails": True, "phase": 1, "week": 1,
+        "display_name": "New Creator", "milestone_emails": True, "reminder_emails": True,
+        "news_emails": False, "phase": 1, "week": 1,
     }
     assert body["user"]["stats"]["points"] == 0
     me = APIClient().get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {body['token']}")
