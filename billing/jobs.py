@@ -17,8 +17,8 @@ def _billing_url():
 
 @email_job
 def send_receipt_email(payment_id):
-    payment = Payment.objects.select_related("user__profile", "plan").filter(pk=payment_id).first()
-    if payment is None:
+    payment = Payment.objects.select_related("user__profile", "plan").filter(pk=payment_id, user__isnull=False).first()
+    if payment is None:  # gone, or its creator deleted their account (a tombstone's payment)
         return "skipped"
     context = {"user": payment.user, "payment": payment, "billing_url": _billing_url()}
     return send_once(key=f"receipt:{payment.stripe_invoice_id}", template="receipt", context=context, to=payment.user.email)

@@ -136,10 +136,11 @@ def sent_email_forget(*, address):
     SentEmail.objects.filter(to__iexact=address).update(to="", subject="")
 
 
-def jobs_discard(*, task_paths, first_arg):
+def jobs_discard(*, task_paths, first_args):
     """Delete the job rows (queued, done or failed; not one a worker is running) of the jobs
-    `task_paths` whose first argument is `first_arg` (a deleted creator's id): nothing is sent
-    to them later, and no row names them. Call inside a transaction."""
-    DBTaskResult.objects.filter(task_path__in=task_paths, args_kwargs__args__0=first_arg).exclude(
+    `task_paths` whose first argument is one of `first_args` (a deleted creator's id, their
+    payments' ids): nothing is sent to them later, and no row names them. Call inside a
+    transaction."""
+    DBTaskResult.objects.filter(task_path__in=task_paths, args_kwargs__args__0__in=list(first_args)).exclude(
         status="RUNNING"
     ).delete()

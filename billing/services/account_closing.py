@@ -46,7 +46,7 @@ def stripe_account_close(*, user_id):
     )
     for subscription_id in subscription_ids:
         try:
-            checkout._stripe(stripe.Subscription.cancel, id=subscription_id,
+            checkout._stripe(stripe.Subscription.cancel, subscription_exposed_id=subscription_id,
                     idempotency_key=f"account-delete-cancel-{subscription_id}")
         except UpstreamUnavailable as exc:
             if not _gone(exc):
