@@ -43,7 +43,7 @@ def password_confirm(*, user, password):
     """Refuse (InvalidInput on `password`) unless `password` is the creator's current one.
     Throttled per account (THROTTLE_RATES["password_confirm"]) like the login: each try costs
     a password hash and guesses it."""
-    if throttle_hit("password_confirm", f"user:{user.pk}"):
+    if throttle_hit("password_confirm", f"email:{user.email.lower()}"):
         raise Throttled("Too many password attempts. Please wait and try again.")
     if not user.check_password(password or ""):
         raise InvalidInput(fields={"password": ["This is not your current password."]})
@@ -86,7 +86,7 @@ def email_change_input(*, user, new_email, password, keep_session_key):
         errors["new_email"] = ["This is already your email."]
     InvalidInput.raise_if_any(errors)
     password_confirm(user=user, password=password)
-    if throttle_hit("email_change", f"user:{user.pk}"):
+    if throttle_hit("email_change", f"email:{user.email.lower()}"):
         raise Throttled("You changed your email several times already: try again later.")
     if user_by_email(new_email, exclude_user_id=user.pk) is not None:
         raise EmailTaken(fields={"new_email": [EmailTaken.message]})

@@ -2,8 +2,8 @@
 
 import uuid
 
-from accounts import services
-from accounts.tokens import verification_token_make
+from accounts import account_services, services
+from accounts.tokens import email_change_revert_token_make, verification_token_make
 from core.transaction_checks import scenario
 
 CHECK_PASSWORD = "check-transactions-passphrase"
@@ -40,3 +40,48 @@ def job_retry():
     DBTaskResult.objects.filter(pk=result.id).update(status="FAILED")
     job = DBTaskResult.objects.get(pk=result.id)
     return lambda: retry(job=job)
+
+
+def _signed_in_elsewhere(creator):
+    """An API token and another browser session of `creator`: what the account's services end."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from rest_framework.authtoken.models import Token
+
+    from accounts.account_services import session_record
+
+    session = SessionStore()
+    session.create()
+    session_record(user_id=creator.pk, session_key=session.session_key)
+    Token.objects.create(user=creator)
+    return creator
+
+
+@scenario("accounts.email_change")
+def email_change():
+    creator = _signed_in_elsewhere(check_creator())
+    new_email = f"check-{uuid.uuid4().hex[:12]}@check.invalid"
+    return lambda: account_services.email_change(user=creator, new_email=new_email, password=CHECK_PASSWORD)
+
+
+@scenario("accounts.email_change_revert")
+def email_change_revert():
+    creator = check_creator()
+    old_email = creator.email
+    account_services.email_change(user=creator, new_email=f"check-{uuid.uuid4().hex[:12]}@check.invalid",
+                                  password=CHECK_PASSWORD)
+    _signed_in_elsewhere(creator)
+    token = email_change_revert_token_make(user_id=creator.pk, old_email=old_email, new_email=creator.email)
+    return lambda: account_services.email_change_revert(token=token)
+
+
+@scenario("accounts.password_change")
+def password_change():
+    creator = _signed_in_elsewhere(check_creator())
+    return lambda: account_services.password_change(user=creator, current_password=CHECK_PASSWORD,
+                                                    new_password="another-check-passphrase")
+
+
+@scenario("accounts.sessions_sign_out_everywhere")
+def sign_out_everywhere():
+    creator = _signed_in_elsewhere(check_creator())
+    return lambda: account_services.sessions_sign_out_everywhere(user=creator)
