@@ -23,6 +23,7 @@ from core.testing.jobs import run_queued_jobs
 from milestones.models import MilestoneAchievement
 from milestones.services import achievement_share
 from ops.account_deletion import account_delete, account_erase, deleted_creator_references
+from ops.audit import audit
 from tasks.models import TaskCompletion
 from tasks.services.completion import task_complete
 from tasks.services.ideas import idea_create
@@ -139,3 +140,10 @@ def test_the_audit_names_a_table_that_still_references_a_deleted_creator(catalog
     assert found["accounts.User"] == 1 and found["accounts.CreatorProfile.user"] == 1
     assert found["django_tasks_db.DBTaskResult"] == DBTaskResult.objects.filter(
         args_kwargs__args__0=survivor.pk).count() >= 1
+    assert "deleted_creator_has_no_rows" in {breach.check for breach in audit()}
+
+
+@pytest.mark.django_db
+def test_the_audit_is_clean_after_a_deletion_with_payments_kept(paying):
+    account_delete(user=paying["user"], password=DEFAULT_PASSWORD)
+    assert {breach.check for breach in audit()} & {"deleted_creator_has_no_rows", "payment_has_user"} == set()
