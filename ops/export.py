@@ -74,8 +74,10 @@ def _snapshot(user_id):
 def export_snapshot(*, user_id):
     """Everything held about the creator, read in one transaction at REPEATABLE READ: a
     completion committed while it reads is in every file or in none."""
+    # Inside a test's wrapping transaction the isolation level is that transaction's already.
+    outermost = not connection.in_atomic_block
     with transaction.atomic(durable=True):
-        if connection.vendor == "postgresql":
+        if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         return _snapshot(user_id)
