@@ -48,7 +48,7 @@ class ProfileSettingsForm(ServiceForm):
         super().__init__(*args, initial=initial, **kwargs)
         self.fields["niche"].widget = forms.Select(choices=[("", "No niche")] + niche_choices(profile.platform))
 
-    def save(self, *, user):
+    def save(self, *, user, keep_session_key=None):
         return self.run(lambda: services.profile_update(user=user, **self.cleaned_data))
 
 

@@ -26,15 +26,23 @@ def _settings_page(request, bound=None, status=200):
     return render(request, "accounts/settings.html", {"forms": forms, "creator": creator}, status=status)
 
 
+def _refused(request, name, form):
+    """Save a bound settings form through its service: None when saved, else the page with the
+    form's errors (400)."""
+    if form.is_valid() and form.save(user=request.creator, keep_session_key=request.session.session_key) is not None:
+        return None
+    return _settings_page(request, {name: form}, status=400)
+
+
 @creator_required
 @require_http_methods(["GET", "POST"])
 def settings_page(request):
     """Display name, niche, time zone and email preferences (one form), and the other forms."""
     if request.method == "GET":
         return _settings_page(request)
-    form = account_forms.ProfileSettingsForm(request.POST, profile=request.creator.profile)
-    if not (form.is_valid() and form.save(user=request.creator) is not None):
-        return _settings_page(request, {"profile": form}, status=400)
+    refused = _refused(request, "profile", account_forms.ProfileSettingsForm(request.POST, profile=request.creator.profile))
+    if refused:
+        return refused
     messages.success(request, "Your settings are saved.")
     return redirect("settings")
 
@@ -42,9 +50,9 @@ def settings_page(request):
 @creator_required
 @require_POST
 def email_change(request):
-    form = account_forms.EmailChangeForm(request.POST, prefix="email")
-    if not (form.is_valid() and form.save(user=request.creator, keep_session_key=request.session.session_key)):
-        return _settings_page(request, {"email": form}, status=400)
+    refused = _refused(request, "email", account_forms.EmailChangeForm(request.POST, prefix="email"))
+    if refused:
+        return refused
     messages.success(request, f"Your email is now {request.creator.email}: check that inbox for the verification link.")
     return redirect("settings")
 
@@ -52,9 +60,9 @@ def email_change(request):
 @creator_required
 @require_POST
 def password_change(request):
-    form = account_forms.PasswordChangeForm(request.POST, prefix="password")
-    if not (form.is_valid() and form.save(user=request.creator, keep_session_key=request.session.session_key)):
-        return _settings_page(request, {"password": form}, status=400)
+    refused = _refused(request, "password", account_forms.PasswordChangeForm(request.POST, prefix="password"))
+    if refused:
+        return refused
     # This session stays signed in (with the new hash) under a new key, remembered like a login.
     old_key = request.session.session_key
     update_session_auth_hash(request, request.creator)
