@@ -64,7 +64,9 @@ class EmailChangeForm(ServiceForm):
 
 
 class PasswordChangeForm(ServiceForm):
-    current_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    current_password = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
     new_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
                                    help_text="At least 8 characters, not a common or all-numeric password.")
     field_names = {"password": "current_password"}

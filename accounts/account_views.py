@@ -40,7 +40,8 @@ def settings_page(request):
     """Display name, niche, time zone and email preferences (one form), and the other forms."""
     if request.method == "GET":
         return _settings_page(request)
-    refused = _refused(request, "profile", account_forms.ProfileSettingsForm(request.POST, profile=request.creator.profile))
+    form = account_forms.ProfileSettingsForm(request.POST, profile=request.creator.profile)
+    refused = _refused(request, "profile", form)
     if refused:
         return refused
     messages.success(request, "Your settings are saved.")

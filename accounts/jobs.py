@@ -70,7 +70,8 @@ def send_email_changed_notice(user_id, old_email, new_email, nonce):
     if user is None:
         return "skipped"
     token = email_change_revert_token_make(user_id=user_id, old_email=old_email, new_email=new_email)
-    context = {"user": user, "new_email": new_email, "revert_url": _absolute(reverse("email_change_revert", args=[token]))}
+    revert_url = _absolute(reverse("email_change_revert", args=[token]))
+    context = {"user": user, "new_email": new_email, "revert_url": revert_url}
     return send_once(key=f"email_changed:{user_id}:{nonce}", template="email_changed", context=context, to=old_email)
 
 

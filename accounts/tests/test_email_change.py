@@ -4,7 +4,6 @@ import re
 import threading
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -43,7 +42,8 @@ def test_the_swap_resets_verification_revokes_the_rest_and_emails_both_addresses
     here, elsewhere = _signed_in(creator), _signed_in(creator)
     Token.objects.create(user=creator)
 
-    response = here.post("/settings/email/", {"email-new_email": "Mia.New@Example.com", "email-password": DEFAULT_PASSWORD})
+    response = here.post("/settings/email/",
+                         {"email-new_email": "Mia.New@Example.com", "email-password": DEFAULT_PASSWORD})
 
     assert response.status_code == 302
     user = User.objects.get(pk=creator.pk)

@@ -22,7 +22,8 @@ def browser(creator):
 
 
 def _profile_post(**overrides):
-    data = {"display_name": "Sol", "niche": "tech", "timezone": "UTC", "milestone_emails": "on", "reminder_emails": "on"}
+    data = {"display_name": "Sol", "niche": "tech", "timezone": "UTC", "milestone_emails": "on",
+            "reminder_emails": "on"}
     data.update(overrides)
     return {name: value for name, value in data.items() if value is not None}
 

@@ -80,4 +80,5 @@ def test_a_forged_or_altered_token_is_refused_and_changes_nothing(achiever):
 def test_headers_for_adds_the_mailto_when_configured(settings):
     settings.UNSUBSCRIBE_MAILTO = "unsubscribe@creatorcompass.example"
     header = headers_for(7, EmailKind.NEWS)["List-Unsubscribe"]
-    assert header.startswith("<http") and "<mailto:unsubscribe@creatorcompass.example?subject=unsubscribe-news>" in header
+    assert header.startswith("<http")
+    assert "<mailto:unsubscribe@creatorcompass.example?subject=unsubscribe-news>" in header
