@@ -33,6 +33,8 @@ class ProfileOutput(serializers.Serializer):
     milestone_emails = serializers.BooleanField()
     reminder_at = serializers.TimeField(format="%H:%M", allow_null=True, help_text=REMINDER_HELP)
     streak_nudge = serializers.BooleanField(help_text=NUDGE_HELP)
+    reminder_emails = serializers.BooleanField()
+    news_emails = serializers.BooleanField()
     phase = serializers.IntegerField()
     week = serializers.IntegerField()
 
@@ -73,6 +75,8 @@ def me_payload(user):
                 "milestone_emails": profile.milestone_emails,
                 "reminder_at": profile.reminder_at,
                 "streak_nudge": profile.streak_nudge,
+                "reminder_emails": profile.reminder_emails,
+                "news_emails": profile.news_emails,
                 "phase": enrollment.current_phase,
                 "week": enrollment.current_week,
             },
@@ -149,6 +153,8 @@ class MeApi(APIView):
         milestone_emails = serializers.BooleanField(required=False)
         reminder_at = serializers.TimeField(required=False, allow_null=True, help_text=REMINDER_HELP)
         streak_nudge = serializers.BooleanField(required=False, help_text=NUDGE_HELP)
+        reminder_emails = serializers.BooleanField(required=False)
+        news_emails = serializers.BooleanField(required=False)
 
     @extend_schema(responses={200: MeOutput})
     def get(self, request):

@@ -77,3 +77,20 @@ def check_platform(platform, errors):
     """Name `platform` in `errors` (a field -> messages dict) unless it is one we have roadmaps for."""
     if platform not in Platform.values:
         errors["platform"] = [f"Choose one of: {', '.join(Platform.values)}."]
+
+
+class EmailKind(models.TextChoices):
+    """The emails a creator may turn off, one preference each (every other email is
+    transactional: verification, password, receipts, account changes). Each kind is a
+    CreatorProfile boolean, named in EMAIL_KIND_FIELDS."""
+
+    MILESTONES = "milestones", "Milestones I unlock"
+    REMINDERS = "reminders", "Reminders to keep my streak"
+    NEWS = "news", "Product news"
+
+
+EMAIL_KIND_FIELDS = {
+    EmailKind.MILESTONES: "milestone_emails",
+    EmailKind.REMINDERS: "reminder_emails",
+    EmailKind.NEWS: "news_emails",
+}

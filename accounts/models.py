@@ -121,6 +121,8 @@ class CreatorProfile(models.Model):
     streak_nudge = models.BooleanField(
         default=True, help_text="Email the streak-at-risk nudge in the local evening (needs a reminder time too)."
     )
+    reminder_emails = models.BooleanField(default=True, help_text="Remind the creator to keep their streak.")
+    news_emails = models.BooleanField(default=False, help_text="Product news (opt-in).")
 
     class Meta:
         constraints = [
@@ -188,3 +190,45 @@ class Enrollment(models.Model):
 
     def __str__(self):
         return f"{self.user_id} follows {self.platform}"
+
+
+class AccountTombstone(models.Model):
+    """What is left of a deleted creator: nothing personal. The payments the law makes us keep
+    (tax records) point here instead of at the user; `deleted_at` starts their retention period
+    (accounts.services.deletion.PAYMENT_RETENTION_YEARS)."""
+
+    deleted_at = models.DateTimeField(default=timezone.now)
+    former_user_id = models.PositiveBigIntegerField(
+        unique=True, help_text="The deleted user's id: a webhook naming it changes nothing."
+    )
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+
+    def __str__(self):
+        return f"deleted account #{self.pk}"
+
+
+class SignedInSession(models.Model):
+    """A browser session a creator signed in with (recorded at login): what "sign out other
+    sessions" and the account deletion delete, without decoding every session row."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"session of {self.user_id}"
+
+
+class DataExport(models.Model):
+    """A creator's data export (GDPR art. 20): asked for, built by a job (ops.export), downloaded
+    by its owner through an unguessable link until `expires_at`."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    token = models.CharField(max_length=64, unique=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    archive = models.BinaryField(null=True, blank=True, help_text="The ZIP (JSON and CSVs).")
+
+    def __str__(self):
+        return f"export {self.pk} of {self.user_id}"

@@ -2,9 +2,9 @@
 
 from django.utils import timezone
 
-from accounts.catalog import Platform
+from accounts.catalog import EMAIL_KIND_FIELDS, EmailKind, Platform
 from accounts.emails import COLLISION_PREFIX, email_canonical, email_skeleton
-from accounts.models import Enrollment, User
+from accounts.models import CreatorProfile, DataExport, Enrollment, User
 from core.rawsql import ModelRow
 
 
@@ -95,3 +95,16 @@ def platforms_followed(*, user):
     main = user.profile.platform
     platforms = list(Enrollment.objects.filter(user=user).order_by("created_at").values_list("platform", flat=True))
     return sorted(platforms, key=lambda platform: platform != main)
+
+
+def email_wanted(*, user_id, kind):
+    """Whether the creator `user_id` (active) still wants emails of `kind` (an EmailKind):
+    every non-transactional email job asks this when it sends, not when it was queued."""
+    field = EMAIL_KIND_FIELDS[EmailKind(kind)]
+    return CreatorProfile.objects.filter(user_id=user_id, user__is_active=True, **{field: True}).exists()
+
+
+def data_export_download(*, user, token):
+    """The creator's own built export behind `token`, while its link works; else None."""
+    return DataExport.objects.filter(user=user, token=token, ready_at__isnull=False,
+                                     expires_at__gt=timezone.now()).first()

@@ -252,7 +252,7 @@ def _check_reminder_at(value, errors):
 
 @durable_service("accounts.profile_update")
 def profile_update(*, user, niche=None, timezone=None, display_name=None, milestone_emails=None,
-                   reminder_at=UNCHANGED, streak_nudge=None):
+                   reminder_emails=None, news_emails=None, reminder_at=UNCHANGED, streak_nudge=None):
     """Change the editable parts of a creator's profile (one row). None means unchanged, except
     for `reminder_at`, where None turns the daily reminder off. When the time zone or a reminder
     preference changed, `reminder_inputs_changed` is sent inside this transaction (the reminders
@@ -272,8 +272,8 @@ def profile_update(*, user, niche=None, timezone=None, display_name=None, milest
             errors["display_name"] = ["Must not be empty."]
         _check_display_name(display_name, errors)
         changes["display_name"] = display_name
-    if milestone_emails is not None:
-        changes["milestone_emails"] = bool(milestone_emails)
+    preferences = {"milestone_emails": milestone_emails, "reminder_emails": reminder_emails, "news_emails": news_emails}
+    changes.update({field: bool(value) for field, value in preferences.items() if value is not None})
     if reminder_at is not UNCHANGED:
         _check_reminder_at(reminder_at, errors)
         changes["reminder_at"] = reminder_at

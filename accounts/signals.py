@@ -9,6 +9,10 @@ from django.dispatch import Signal, receiver
 # changed). Receivers write in that same transaction: the reminders app reschedules.
 reminder_inputs_changed = Signal()
 
+# Sent inside the email_change transaction with `user_id`: billing enqueues (in that same
+# outbox) the job that tells Stripe the customer's new address after the commit.
+email_changed = Signal()
+
 
 @receiver(user_logged_out, dispatch_uid="accounts.logout_everywhere")
 def api_tokens_revoke_on_logout(sender, request, user, **kwargs):

@@ -2,8 +2,8 @@
 
 import uuid
 
-from accounts import services
-from accounts.tokens import verification_token_make
+from accounts import account_services, services
+from accounts.tokens import email_change_revert_token_make, verification_token_make
 from core.transaction_checks import scenario
 
 CHECK_PASSWORD = "check-transactions-passphrase"
@@ -52,3 +52,50 @@ def profile_update():
 
     user = check_creator()
     return lambda: services.profile_update(user=user, timezone="Asia/Tokyo", reminder_at=datetime.time(9, 0))
+def _signed_in_elsewhere(creator):
+    """An API token and another browser session of `creator`: what the account's services end."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from rest_framework.authtoken.models import Token
+
+    from accounts.account_services import session_record
+
+    session = SessionStore()
+    session.create()
+    session_record(user_id=creator.pk, session_key=session.session_key)
+    Token.objects.create(user=creator)
+    return creator
+
+
+@scenario("accounts.email_change", reaches=(
+    "accounts_user.email_canonical", "accounts_user.email_verified_at", "authtoken_token", "accounts_signedinsession",
+    "job:send_verification_email", "job:send_email_changed_notice", "job:stripe_customer_email_sync"))
+def email_change():
+    creator = _signed_in_elsewhere(check_creator())
+    new_email = f"check-{uuid.uuid4().hex[:12]}@check.invalid"
+    return lambda: account_services.email_change(user=creator, new_email=new_email, password=CHECK_PASSWORD)
+
+
+@scenario("accounts.email_change_revert", reaches=(
+    "accounts_user.email_canonical", "authtoken_token", "job:send_password_reset_email"))
+def email_change_revert():
+    creator = check_creator()
+    old_email = creator.email
+    account_services.email_change(user=creator, new_email=f"check-{uuid.uuid4().hex[:12]}@check.invalid",
+                                  password=CHECK_PASSWORD)
+    _signed_in_elsewhere(creator)
+    token = email_change_revert_token_make(user_id=creator.pk, old_email=old_email, new_email=creator.email)
+    return lambda: account_services.email_change_revert(token=token)
+
+
+@scenario("accounts.password_change", reaches=(
+    "accounts_user.password", "authtoken_token", "accounts_signedinsession", "job:send_password_changed_email"))
+def password_change():
+    creator = _signed_in_elsewhere(check_creator())
+    return lambda: account_services.password_change(user=creator, current_password=CHECK_PASSWORD,
+                                                    new_password="another-check-passphrase")
+
+
+@scenario("accounts.sessions_sign_out_everywhere", reaches=("authtoken_token", "accounts_signedinsession"))
+def sign_out_everywhere():
+    creator = _signed_in_elsewhere(check_creator())
+    return lambda: account_services.sessions_sign_out_everywhere(user=creator)

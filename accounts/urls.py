@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import account_views, views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
@@ -15,4 +15,13 @@ urlpatterns = [
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("verify/resend/", views.verification_resend, name="verification_resend"),
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
+]
+
+urlpatterns += [
+    path("settings/", account_views.settings_page, name="settings"),
+    path("settings/email/", account_views.email_change, name="settings_email"),
+    path("settings/password/", account_views.password_change, name="settings_password"),
+    path("settings/sign-out-everywhere/", account_views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("settings/email/undo/<str:token>/", account_views.email_change_revert, name="email_change_revert"),
+    path("unsubscribe/<str:token>/", account_views.unsubscribe, name="unsubscribe"),
 ]

@@ -1,6 +1,13 @@
 from django.apps import AppConfig
 
 
+def _stripe_email_sync_enqueue(sender, user_id, **kwargs):
+    """Inside the email change's transaction: queue Stripe's update in the same outbox."""
+    from billing import jobs
+
+    jobs.stripe_customer_email_sync.enqueue(user_id)
+
+
 class BillingConfig(AppConfig):
     name = "billing"
 
@@ -17,3 +24,7 @@ class BillingConfig(AppConfig):
         catalogue_watch(Plan)  # plans are edited in the admin
         stripe_client.install()
         webhook_intake.install_client_ip()
+
+        from accounts.signals import email_changed
+
+        email_changed.connect(_stripe_email_sync_enqueue, dispatch_uid="billing.stripe_email_sync")

@@ -89,7 +89,14 @@ class Entitlement(models.Model):
 class Payment(models.Model):
     """A paid Stripe invoice. Unique per invoice, so a redelivered invoice.paid records nothing."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    # PROTECT: a creator is deleted only by accounts' deletion service, which first moves their
+    # payments to their tombstone (kept for tax, nothing personal); the admin's delete refuses.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments", null=True, blank=True
+    )
+    tombstone = models.ForeignKey(
+        "accounts.AccountTombstone", on_delete=models.PROTECT, related_name="payments", null=True, blank=True
+    )
     stripe_invoice_id = models.CharField(max_length=255, unique=True)
     number = models.CharField(max_length=64, blank=True)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
@@ -101,6 +108,12 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-paid_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, tombstone__isnull=True) | Q(user__isnull=True, tombstone__isnull=False),
+                name="billing_payment_user_xor_tombstone",
+            )
+        ]
 
     def __str__(self):
         return f"{self.stripe_invoice_id} {self.amount_cents / 100:.2f} {self.currency.upper()}"

@@ -29,6 +29,7 @@ from django.template import engines
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from core import send_ledger
 from core.logs import request_id_var
@@ -112,11 +113,12 @@ def _render_text(name, context):
     return engines["text"].get_template(name).render(context)
 
 
-def render_email(template, context, to):
+def render_email(template, context, to, headers=None):
     """Build a message from templates/email/<template>.subject.txt, .txt (plain text: not
     HTML-escaped) and .html (escaped), with the dates and times in the recipient creator's time
     zone (as on their pages). The subject is one line whatever the context holds (a line break
-    in a header is refused by the mail library, and the job would fail for good)."""
+    in a header is refused by the mail library, and the job would fail for good). `headers`: extra
+    ones, e.g. List-Unsubscribe (accounts.unsubscribe.headers_for)."""
     context = {"site_url": settings.SITE_URL, **context}
     with timezone.override(_recipient_zone(context)):
         subject = " ".join(_render_text(f"email/{template}.subject.txt", context).split())
@@ -125,6 +127,7 @@ def render_email(template, context, to):
             body=_render_text(f"email/{template}.txt", context),
             to=[to],
             tags=[template],
+            headers=headers or {},
         )
         message.attach_alternative(render_to_string(f"email/{template}.html", context), "text/html")
     return message
@@ -176,7 +179,23 @@ def deliver_once(*, key, message):
     return "sent"
 
 
-def send_once(*, key, template, context, to):
+def send_once(*, key, template, context, to, headers=None):
     """Render templates/email/<template>.* and send it unless `key` was sent already (the
     body of every email job). Returns "sent" or "duplicate"."""
-    return deliver_once(key=key, message=render_email(template, context, to=to))
+    return deliver_once(key=key, message=render_email(template, context, to=to, headers=headers))
+
+
+def sent_email_forget(*, address):
+    """Erase an address (a deleted creator's) from the sent-email log: the keys stay, so nothing
+    is sent twice, but neither the address nor the subject (it may carry a name) remains."""
+    SentEmail.objects.filter(to__iexact=address).update(to="", subject="")
+
+
+def jobs_discard(*, task_paths, first_args):
+    """Delete the job rows (queued, done or failed; not one a worker is running) of the jobs
+    `task_paths` whose first argument is one of `first_args` (a deleted creator's id, their
+    payments' ids): nothing is sent to them later, and no row names them. Call inside a
+    transaction."""
+    DBTaskResult.objects.filter(task_path__in=task_paths, args_kwargs__args__0__in=list(first_args)).exclude(
+        status="RUNNING"
+    ).delete()

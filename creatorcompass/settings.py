@@ -213,6 +213,9 @@ THROTTLE_RATES = {
     "signup_notice": "3/hour",
     # Records kept of webhook deliveries with a bad signature, per client IP (past it: still a 400).
     "webhook_rejected": env.str("THROTTLE_WEBHOOK_REJECTED", default="20/hour"),
+    # Password confirmations while signed in (change, delete), per account, like the login.
+    "password_confirm": env.str("THROTTLE_PASSWORD_CONFIRM", default="10/hour"),
+    "email_change": env.str("THROTTLE_EMAIL_CHANGE", default="5/hour"),  # per account: each one is two emails
 }
 # --- Request bodies (core.bodylimits) -------------------------------------------------------
 # A larger body is a 400 before anything reads it; Django's own limits (form fields in memory, an
@@ -283,6 +286,12 @@ EMAIL_BACKEND = env.str(
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CreatorCompass <hello@creatorcompass.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Optional mailto target of List-Unsubscribe beside the one-click URL (accounts.unsubscribe).
+UNSUBSCRIBE_MAILTO = env.str("UNSUBSCRIBE_MAILTO", default="")
+# "This wasn't me" link of the email-change notice to the old address.
+EMAIL_CHANGE_REVERT_MAX_AGE = datetime.timedelta(days=env.float("EMAIL_CHANGE_REVERT_DAYS", default=7))
+# How long the download link of a data export (ops.export) works.
+EXPORT_LINK_MAX_AGE = datetime.timedelta(hours=env.float("EXPORT_LINK_HOURS", default=72))
 # Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"], e.g. ANYMAIL_POSTMARK_SERVER_TOKEN.
 ANYMAIL = {
     name.removeprefix("ANYMAIL_"): value

@@ -8,6 +8,8 @@ from core import views as core_views
 from core.api import api_not_found
 from core.metrics import metrics_view
 from core.throttle import throttle_posts
+from ops import account_api as ops_account_api
+from ops import account_views as ops_account_views
 from ops import views as ops_views
 
 api_v1 = [
@@ -17,6 +19,8 @@ api_v1 = [
     path("", include("usage.api_urls")),
     path("", include("billing.api_urls")),
     path("", include("reminders.api_urls")),
+    path("me/delete", ops_account_api.AccountDeleteApi.as_view(), name="api_account_delete"),
+    path("me/export", ops_account_api.AccountExportApi.as_view(), name="api_account_export"),
     path("schema", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     # Anything else under the API answers in the API's error envelope, in DEBUG too.
@@ -37,6 +41,9 @@ urlpatterns = [
     # Our guard in front of dj-stripe's view; dj-stripe's URLs stay included for their names.
     path("stripe/webhook/<uuid:uuid>/", StripeWebhookView.as_view(), name="stripe_webhook"),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    path("settings/delete/", ops_account_views.account_delete, name="account_delete"),
+    path("settings/export/", ops_account_views.account_export, name="account_export"),
+    path("settings/export/<str:token>/", ops_account_views.account_export_download, name="account_export_download"),
     path("", include("accounts.urls")),
     path("", include("tasks.urls")),
     path("", include("milestones.urls")),

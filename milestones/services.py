@@ -154,3 +154,10 @@ def achievements_match(*, user_id, granted, earned):
     )
     without = MilestoneAchievement.objects.filter(user_id=user_id, celebration__isnull=True)
     Celebration.objects.bulk_create([Celebration(achievement=a, user_id=user_id) for a in without], ignore_conflicts=True)
+
+
+def creator_milestones_erase(*, user_id):
+    """Delete a creator's celebrations and achievements (their account is being deleted): their
+    share links answer 404 from then on. Call inside the deletion's transaction."""
+    Celebration.objects.filter(user_id=user_id).delete()
+    MilestoneAchievement.objects.filter(user_id=user_id).delete()

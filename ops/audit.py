@@ -18,6 +18,7 @@ from accounts.services import StatsTally
 from billing.plan_rules import MANAGEABLE_STATUSES, plan_code_sql
 from core.errors import TooLong
 from ops import audit_sql
+from ops.account_deletion import deleted_creator_references
 from ops.replay import START
 from reminders.selectors import schedule_breaches
 from usage.catalog import FEATURES
@@ -193,7 +194,8 @@ def paid_without_subscription():
 
 def payments_without_user():
     rows = _rows(
-        "SELECT p.id FROM billing_payment p LEFT JOIN accounts_user u ON u.id = p.user_id WHERE u.id IS NULL"
+        "SELECT p.id FROM billing_payment p LEFT JOIN accounts_user u ON u.id = p.user_id "
+        "WHERE u.id IS NULL AND p.tombstone_id IS NULL"
     )
     return [Breach("payment_has_user", {"payment_id": r["id"]}, "payment of a missing user") for r in rows]
 
@@ -206,9 +208,14 @@ def reminder_schedules_drifted():
             for user_id, problem in schedule_breaches()]
 
 
+def deleted_creators_referenced():
+    return [Breach("deleted_creator_has_no_rows", {"table": table}, f"{count} rows still reference a deleted creator")
+            for table, count in deleted_creator_references().items()]
+
+
 CHECKS = [stats_mismatches, missing_achievements, unearned_achievements, missing_celebrations,
           enrollment_weeks_drifted, counters_over_limit, counter_periods_overlapping, paid_without_subscription, payments_without_user,
-          reminder_schedules_drifted]
+          reminder_schedules_drifted, deleted_creators_referenced]
 
 
 def audit(*, within=None):

@@ -14,6 +14,7 @@ The restored database ends at the restore point; the outside world does not:
 import dataclasses
 import datetime
 
+from accounts.emails import email_canonical
 from accounts.models import User
 from accounts.streaks import stats_seen
 from billing.services import restore_reconcile as billing_reconcile
@@ -56,8 +57,8 @@ def _affected(user_ids, emails_sent_since):
         why.setdefault(user_id, []).append("billing changed in Stripe")
     emails = {}
     for key, to, subject, at in emails_sent_since:
-        emails.setdefault(to.lower(), []).append(f"emailed {at:%Y-%m-%d %H:%M:%S} UTC: {subject}")
-    users = {user.email.lower(): user for user in User.objects.filter(email__in=list(emails))} if emails else {}
+        emails.setdefault(email_canonical(to), []).append(f"emailed {at:%Y-%m-%d %H:%M:%S} UTC: {subject}")
+    users = {user.email_canonical: user for user in User.objects.filter(email_canonical__in=list(emails))} if emails else {}
     users_by_id = {user.pk: user for user in User.objects.select_related("profile").filter(pk__in=list(why))}
     for address, lines in emails.items():
         user = users.get(address)

@@ -6,6 +6,7 @@ from accounts.models import CreatorStats, Enrollment
 from accounts.transaction_checks import check_creator
 from core.transaction_checks import scenario
 from milestones.models import Celebration, Milestone, MilestoneAchievement
+from ops import account_deletion, export
 from ops.content_load import content_load
 from ops.repair import creator_repair
 from tasks.services.completion import task_complete
@@ -39,3 +40,37 @@ def repair():
         achievement = MilestoneAchievement.objects.create(user=creator, milestone=unearned, achieved_at=timezone.now())
         Celebration.objects.create(user=creator, achievement=achievement)
     return lambda: creator_repair(user_id=creator.pk)
+
+
+@scenario("ops.account_erase", reaches=(
+    "accounts_user", "accounts_accounttombstone", "billing_payment.tombstone_id", "tasks_taskcompletion",
+    "milestones_milestoneachievement", "authtoken_token", "job:send_account_deleted_email"))
+def account_erase():
+    """A creator with a completion (stats, achievements, celebrations, counters), a payment to
+    keep on the tombstone and a token: every write of the deletion has something to delete."""
+    from django.utils import timezone as dj_timezone
+    from rest_framework.authtoken.models import Token
+
+    from billing.models import Payment
+
+    creator = check_creator()
+    task_complete(user=creator, task_id=first_task().pk)
+    Payment.objects.create(user=creator, stripe_invoice_id=f"in_check_{creator.pk}", amount_cents=999,
+                           currency="usd", paid_at=dj_timezone.now())
+    Token.objects.create(user=creator)
+    return lambda: account_deletion.account_erase(user_id=creator.pk)
+
+
+@scenario("ops.data_export_request", reaches=("accounts_dataexport", "job:data_export_build"))
+def data_export_request():
+    creator = check_creator()
+    return lambda: export.data_export_request(user=creator)
+
+
+@scenario("ops.data_export_store", reaches=("accounts_dataexport", "job:send_export_ready_email"))
+def data_export_store():
+    from accounts.account_services import data_export_create
+
+    creator = check_creator()
+    pending = data_export_create(user_id=creator.pk)
+    return lambda: export.data_export_store(export_id=pending.pk, user_id=creator.pk, archive=b"PK")

@@ -7,6 +7,8 @@ import datetime
 from django.conf import settings
 from django.urls import reverse
 
+from accounts.catalog import EmailKind
+from accounts.selectors import email_wanted
 from core.email import deliver_once, email_job, render_email
 
 
@@ -23,6 +25,8 @@ def send_reminder(user_id, kind, local_date):
     from reminders.selectors import reminder_to_send
     from reminders.tokens import stop_token_make
 
+    if not email_wanted(user_id=user_id, kind=EmailKind.REMINDERS):
+        return "skipped: reminder emails turned off in the settings (or by their unsubscribe link)"
     reminder, why = reminder_to_send(user_id=user_id, kind=kind, local_date=datetime.date.fromisoformat(local_date))
     if reminder is None:
         return f"skipped: {why}"

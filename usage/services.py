@@ -158,3 +158,10 @@ def usage_periods_close(*, now=None, batch_size=1000, on_batch=None):
         last_id = ids[-1]
         if on_batch:
             on_batch(report)
+
+
+def creator_usage_erase(*, user_id):
+    """Delete a creator's counters (their account is being deleted). Call inside the deletion's
+    transaction, after the stats and entitlement locks (core.locks.LOCK_ORDER)."""
+    list(usage_counter_qs_for_update().filter(user_id=user_id).values_list("pk", flat=True))
+    UsageCounter.objects.filter(user_id=user_id).delete()

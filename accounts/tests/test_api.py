@@ -37,8 +37,8 @@ def test_signup_returns_202_check_your_inbox_and_the_token_api_then_gives_a_work
     me = APIClient().get("/api/v1/me", HTTP_AUTHORIZATION=f"Token {token}")
     assert me.status_code == 200 and me.json()["id"] == user.pk and me.json()["stats"]["points"] == 0
     profile = me.json()["profile"]
-    assert (profile["milestone_emails"], profile["reminder_at"], profile["streak_nudge"], profile["phase"], profile["week"]) == (
-        True, None, True, 1, 1)
+    assert (profile["milestone_emails"], profile["reminder_emails"], profile["news_emails"], profile["reminder_at"],
+            profile["streak_nudge"], profile["phase"], profile["week"]) == (True, True, False, None, True, 1, 1)
     assert DBTaskResult.objects.filter(task_path="accounts.jobs.send_verification_email").count() == 1
 
 
