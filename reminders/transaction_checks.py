@@ -11,7 +11,8 @@ from reminders import services
 from reminders.models import ReminderSchedule
 
 
-@scenario("reminders.reminders_queue_due")
+@scenario("reminders.reminders_queue_due", reaches=(
+    "reminders_reminderclaim", "reminders_reminderschedule.due_at", "job:send_reminder"))
 def queue_due():
     """A creator whose daily reminder is due now: claimed, queued and moved to tomorrow."""
     user = check_creator()
