@@ -70,7 +70,10 @@ def _signed_in_elsewhere(creator):
     "accounts_user.email_canonical", "accounts_user.email_verified_at", "authtoken_token", "accounts_signedinsession",
     "job:send_verification_email", "job:send_email_changed_notice", "job:stripe_customer_email_sync"))
 def email_change():
+    # A verified creator: the swap must reset the verification (a swap keeping it would be unreached).
     creator = _signed_in_elsewhere(check_creator())
+    services.email_verify(token=verification_token_make(creator))
+    creator.refresh_from_db()
     new_email = f"check-{uuid.uuid4().hex[:12]}@check.invalid"
     return lambda: account_services.email_change(user=creator, new_email=new_email, password=CHECK_PASSWORD)
 
