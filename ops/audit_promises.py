@@ -115,7 +115,7 @@ def entitlements_unlike_subscriptions():
     )
     locked_out = rows(
         f"SELECT c.subscriber_id AS user_id, s.id AS subscription_id, {status} AS status FROM djstripe_subscription s "
-        "JOIN djstripe_customer c ON c.djstripe_id = s.customer_id "
+        "JOIN djstripe_customer c ON c.id = s.customer_id "  # DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
         f"WHERE {status} IN ({marks}) AND c.subscriber_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM billing_entitlement e "
         f"WHERE e.user_id = c.subscriber_id AND e.stripe_subscription_id = s.id AND e.status IN ({marks}))",
         [*paying, *paying],
