@@ -151,11 +151,14 @@ def test_enrollment_week_drift_is_fixed_forward_and_never_moved_back(catalogue, 
     call_command("audit_integrity", "--fix")
     assert enrollment_at(user) == (1, 2)
 
-    # When it drifts ahead, then it is named for a person and no repair moves it back
+    # When it drifts ahead (and the stats too, so the creator is repaired), then it is named for a
+    # person and the repair does not move it back
     Enrollment.objects.filter(user=user).update(current_phase=2, current_week=3)
+    CreatorStats.objects.filter(user=user).update(points=1)
+    assert checks(audit.audit()) == ["enrollment_week_ahead_of_completions", "stats_equal_completions"]
+    repair.repair(audit.audit())
     [breach] = audit.audit()
     assert breach.check == "enrollment_week_ahead_of_completions" and repair.for_a_person(breach)
-    repair.repair([breach])
     assert enrollment_at(user) == (2, 3)
 
 
