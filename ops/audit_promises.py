@@ -73,7 +73,8 @@ def ideas_counted():
     )
     uncounted = rows(
         "SELECT i.user_id, COUNT(*) AS saved FROM tasks_contentidea i WHERE NOT EXISTS (SELECT 1 FROM "
-        f"usage_usagecounter c WHERE c.user_id = i.user_id AND c.feature = %s AND {_IDEA_IN_PERIOD}) GROUP BY i.user_id",
+        f"usage_usagecounter c WHERE c.user_id = i.user_id AND c.feature = %s AND {_IDEA_IN_PERIOD}) "
+        "GROUP BY i.user_id",
         [Feature.IDEAS],
     )
     return [Breach("ideas_counter_covers_ideas_saved", {"user_id": r["user_id"], "counter_id": r["counter_id"]},
@@ -116,7 +117,8 @@ def entitlements_unlike_subscriptions():
     locked_out = rows(
         f"SELECT c.subscriber_id AS user_id, s.id AS subscription_id, {status} AS status FROM djstripe_subscription s "
         "JOIN djstripe_customer c ON c.id = s.customer_id "  # DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
-        f"WHERE {status} IN ({marks}) AND c.subscriber_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM billing_entitlement e "
+        f"WHERE {status} IN ({marks}) AND c.subscriber_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM billing_entitlement e "
         f"WHERE e.user_id = c.subscriber_id AND e.stripe_subscription_id = s.id AND e.status IN ({marks}))",
         [*paying, *paying],
     )

@@ -44,7 +44,8 @@ def creator_who_completed(days, codes=()):
     user.profile.milestone_emails = True
     user.profile.save(update_fields=["milestone_emails"])
     for n, code in enumerate([f"yt-d{day:02d}-task" for day in days] + list(codes)):
-        task_complete(user=user, task_id=RoadmapTask.objects.get(code=code).pk, now=START_AT + datetime.timedelta(days=n))
+        task_id = RoadmapTask.objects.get(code=code).pk
+        task_complete(user=user, task_id=task_id, now=START_AT + datetime.timedelta(days=n))
     return user
 
 
@@ -73,7 +74,8 @@ def test_a_task_added_to_a_finished_phase_takes_nothing_back(content):
     before, emails = earned_state(user), queued_job_names().count("send_milestone_email")
 
     # When an editor adds a task to phase 1 (day 10)
-    content.write("youtube", youtube_days(range(1, 91), [{**_task("youtube", 10), "code": "yt-d10-extra", "order": 2}]))
+    extra = {**_task("youtube", 10), "code": "yt-d10-extra", "order": 2}
+    content.write("youtube", youtube_days(range(1, 91), [extra]))
     call_command("load_content", base_dir=str(content.path), verbosity=0)
 
     # Then the audit finds nothing (it found 2 breaches on this healthy data) and --fix changes nothing

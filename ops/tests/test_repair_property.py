@@ -147,7 +147,8 @@ def history_strategy(tasks):
 
 EDIT_DAYS = [1, 2, 8, 15, 22, 31, 38, 61]
 # Milestones an editor may add (none is in the world or the catalogue: kind, threshold, platform unique).
-EXTRA_MILESTONES = [("x-tasks-3", MilestoneKind.TASKS_COMPLETED, 3, ""), ("x-points-40", MilestoneKind.POINTS, 40, "youtube"),
+EXTRA_MILESTONES = [("x-tasks-3", MilestoneKind.TASKS_COMPLETED, 3, ""),
+                    ("x-points-40", MilestoneKind.POINTS, 40, "youtube"),
                     ("x-youtube-phase-1", MilestoneKind.PHASE_COMPLETED, 1, "youtube"),
                     ("x-tiktok-streak-2", MilestoneKind.STREAK_DAYS, 2, "tiktok")]
 

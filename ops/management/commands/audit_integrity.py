@@ -32,7 +32,8 @@ class Command(BaseCommand):
         else:
             for breach in breaches:
                 person = repair.for_a_person(breach)
-                self.stdout.write(f"{breach.check}: {breach.ids} {breach.detail}" + (f" [for a person: {person}]" if person else ""))
+                needs = f" [for a person: {person}]" if person else ""
+                self.stdout.write(f"{breach.check}: {breach.ids} {breach.detail}{needs}")
             self.stdout.write(f"{len(audit.CHECKS)} invariants checked in {elapsed:.2f}s: {len(breaches)} breach(es)")
         if breaches:
             raise CommandError(f"{len(breaches)} integrity breach(es)")
