@@ -108,7 +108,9 @@ def positions():
     moving it to (tasks.services.completion.week_advance under the catalogue of its moment);
     the hot path only moves an enrollment forward."""
     return (
-        f"positions AS (SELECT user_id, platform, furthest / {WEEK_KEY} AS phase, furthest % {WEEK_KEY} AS week FROM ("
+        # no `%`: psycopg reads it as a placeholder
+        f"positions AS (SELECT user_id, platform, furthest / {WEEK_KEY} AS phase, "
+        f"furthest - furthest / {WEEK_KEY} * {WEEK_KEY} AS week FROM ("
         f"SELECT c.user_id, t.platform, MAX(c.moved_to_phase * {WEEK_KEY} + c.moved_to_week) AS furthest "
         "FROM tasks_taskcompletion c JOIN tasks_roadmaptask t ON t.id = c.task_id "
         "JOIN accounts_enrollment e ON e.user_id = c.user_id AND e.platform = t.platform "
