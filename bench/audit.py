@@ -76,9 +76,9 @@ PLANT = {  # one breach of each kind the generated data can show, on seven creat
         f"WHERE user_id = {FIRST} + 7)",
         f"UPDATE accounts_creatorstats SET points = points + 1 WHERE user_id = {FIRST} + 7"],
     "account_has_stats": [f"DELETE FROM accounts_creatorstats WHERE user_id = {FIRST} + 8"],
-    "platforms_counter_equals_enrollments": [
+    "platforms_counter_equals_enrollments": [  # 0 for 1 enrollment: below the free plan's limit too
         "INSERT INTO usage_usagecounter (user_id, feature, period_start, starts_at, resets_at, used, created_at) "
-        f"VALUES ({FIRST} + 9, 'platforms', '2000-01-01', '2000-01-01T00:00:00Z', NULL, 2, now())"],
+        f"VALUES ({FIRST} + 9, 'platforms', '2000-01-01', '2000-01-01T00:00:00Z', NULL, 0, now())"],
     "ideas_counter_covers_ideas_saved": [
         "INSERT INTO tasks_contentidea (user_id, title, notes, created_at, updated_at) "
         f"SELECT {FIRST} + 10, 'idea', '', now() - interval '1 hour', now() FROM generate_series(1, 3)"],
@@ -148,7 +148,8 @@ def measure(creators, runs):
 
 def timed_grant(creators):
     """A milestone every generated creator crossed (their 2nd completion), added to the catalogue;
-    `grant_milestones` twice: the first gives it to every creator, the second to none."""
+    `grant_milestones` twice: the first gives it to every creator (and streak-3 back to the creator
+    whose achievement was planted away), the second gives nothing."""
     from django.db import connection
 
     from core.catalog import catalogue_changed
