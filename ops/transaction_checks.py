@@ -26,7 +26,9 @@ def load():
     return content_load
 
 
-@scenario("ops.creator_repair", reaches=("accounts_creatorstats",))
+@scenario("ops.creator_repair", reaches=(
+    "tasks_taskcompletion.points", "accounts_creatorstats.points", "milestones_milestoneachievement",
+    "milestones_celebration", "usage_usagecounter.used"))
 def repair():
     # A first completion, then drift of what is derived from it, so that the repair writes each
     # kind of row it can: the completion's points, the stats, the earned achievement granted
@@ -41,7 +43,7 @@ def repair():
     return lambda: creator_repair(user_id=creator.pk)
 
 
-@scenario("ops.milestones_grant_batch")
+@scenario("ops.milestones_grant_batch", reaches=("milestones_milestoneachievement", "milestones_celebration"))
 def grant():
     # A milestone added after the creator crossed it: the grant writes the achievement and its celebration.
     creator = check_creator()
