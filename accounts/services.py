@@ -409,13 +409,11 @@ def enrollment_move_to(*, user, platform, phase, week):
     return bool(moved)
 
 
-def enrollment_place(*, user_id, platform, phase, week):
-    """Repair: put the creator's enrollment in a platform's roadmap at (phase, week), backwards
-    too (audit_integrity --fix: the replay of their completions says where). Writes nothing when
-    it is there already. Call inside a transaction while holding the stats lock."""
-    Enrollment.objects.filter(user_id=user_id, platform=platform).exclude(
-        current_phase=phase, current_week=week
-    ).update(current_phase=phase, current_week=week)
+def stats_ensure(*, user_id):
+    """Repair: give an account the zero stats row signup writes, if it has none (INSERT … ON
+    CONFLICT DO NOTHING); the repair then re-derives it from the completions. Call inside a
+    transaction, before stats_lock."""
+    CreatorStats.objects.bulk_create([CreatorStats(user_id=user_id)], ignore_conflicts=True)
 
 
 def enrollment_create(*, user, platform, started_on):

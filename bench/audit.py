@@ -6,7 +6,9 @@ For each size, builds the rows with set-based SQL on a fresh PostgreSQL database
 profile, stats, enrollment, three completions on three days in a row, their achievements
 (tasks-1, streak-3) and celebrations, an ideas counter), plants one breach of each kind the data
 can show, then times the audit (each invariant's query in every run, and the median of the runs)
-and checks it finds exactly those. With several sizes it prints the ratio of the largest to the
+and checks it finds exactly those. Then it adds a milestone every creator already crossed (2
+tasks) and times `grant_milestones` (ops.grants), which gives it to all of them, and the same
+grant again, which gives nothing. With several sizes it prints the ratio of the largest to the
 smallest, in total and per invariant, and fails when the total grows worse than linearly (more
 than 1.2 × the ratio of the sizes: 12× for 100k → 1M). The database is dropped at the end.
 """
@@ -32,8 +34,9 @@ GENERATE = [
     "INSERT INTO accounts_enrollment (user_id, platform, started_on, current_phase, current_week, created_at) "
     "SELECT id, 'youtube', current_date - 2, 1, 1, now() FROM accounts_user",
     # the first three tasks, one a day for the last three days
-    "INSERT INTO tasks_taskcompletion (user_id, task_id, quality, notes, points, completed_at, local_date) "
-    "SELECT u.id, t.id, 3, '', 16, now() - (3 - t.k) * interval '1 day', current_date - (3 - t.k)::int FROM accounts_user u "
+    "INSERT INTO tasks_taskcompletion (user_id, task_id, quality, notes, points, completed_at, local_date, "
+    "completed_phase) SELECT u.id, t.id, 3, '', 16, now() - (3 - t.k) * interval '1 day', "
+    "current_date - (3 - t.k)::int, false FROM accounts_user u "
     "CROSS JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY day, \"order\") AS k FROM tasks_roadmaptask "
     "WHERE platform = 'youtube' ORDER BY day, \"order\" LIMIT 3) t",
     "INSERT INTO accounts_creatorstats (user_id, points, tasks_completed, current_streak, longest_streak, last_active_on) "
@@ -66,8 +69,22 @@ PLANT = {  # one breach of each kind the generated data can show, on seven creat
         f"VALUES ({FIRST} + 5, {POINTS_1000}, now())",
         "INSERT INTO milestones_celebration (achievement_id, user_id, created_at) SELECT id, user_id, now() "
         f"FROM milestones_milestoneachievement WHERE user_id = {FIRST} + 5 AND milestone_id = {POINTS_1000}"],
-    "enrollment_week_follows_completions": [
+    "enrollment_week_ahead_of_completions": [
         f"UPDATE accounts_enrollment SET current_week = 3 WHERE user_id = {FIRST} + 6"],
+    "points_follow_quality": [  # and the stats that add them up, so that only the points are wrong
+        f"UPDATE tasks_taskcompletion SET points = 17 WHERE id = (SELECT MIN(id) FROM tasks_taskcompletion "
+        f"WHERE user_id = {FIRST} + 7)",
+        f"UPDATE accounts_creatorstats SET points = points + 1 WHERE user_id = {FIRST} + 7"],
+    "account_has_stats": [f"DELETE FROM accounts_creatorstats WHERE user_id = {FIRST} + 8"],
+    "platforms_counter_equals_enrollments": [  # 0 for 1 enrollment: below the free plan's limit too
+        "INSERT INTO usage_usagecounter (user_id, feature, period_start, starts_at, resets_at, used, created_at) "
+        f"VALUES ({FIRST} + 9, 'platforms', '2000-01-01', '2000-01-01T00:00:00Z', NULL, 0, now())"],
+    "ideas_counter_covers_ideas_saved": [
+        "INSERT INTO tasks_contentidea (user_id, title, notes, created_at, updated_at) "
+        f"SELECT {FIRST} + 10, 'idea', '', now() - interval '1 hour', now() FROM generate_series(1, 3)"],
+    "payment_has_invoice": [
+        "INSERT INTO billing_payment (user_id, stripe_invoice_id, number, amount_cents, currency, paid_at, "
+        f"hosted_invoice_url) VALUES ({FIRST} + 11, 'in_nowhere', '', 999, 'usd', now(), '')"],
 }
 
 
@@ -129,6 +146,26 @@ def measure(creators, runs):
     return medians, exact
 
 
+def timed_grant(creators):
+    """A milestone every generated creator crossed (their 2nd completion), added to the catalogue;
+    `grant_milestones` twice: the first gives it to every creator (and streak-3 back to the creator
+    whose achievement was planted away), the second gives nothing."""
+    from django.db import connection
+
+    from core.catalog import catalogue_changed
+    from ops.grants import milestones_grant_crossed
+
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO milestones_milestone (code, kind, threshold, platform, title, message, is_active) "
+                       "VALUES ('bench-tasks-2', 'tasks_completed', 2, '', 'Two', 'Two tasks.', true)")
+    catalogue_changed()
+    for attempt in ("first", "again"):
+        started = time.perf_counter()
+        granted = milestones_grant_crossed()
+        print(f"  grant_milestones ({attempt}): {granted} granted to {creators} creators in "
+              f"{time.perf_counter() - started:.2f}s", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--creators", default="100000", help="sizes, comma-separated: 100000,1000000")
@@ -147,6 +184,7 @@ def main():
         call_command("load_content", verbosity=0)
         for creators in sizes:
             results[creators] = measure(creators, args.runs)
+            timed_grant(creators)
     finally:
         connection.close()
         drop_database(database_url)

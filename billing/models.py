@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from djstripe.models import WebhookEventTrigger
 
 
@@ -55,6 +56,15 @@ class EntitlementStatus(models.TextChoices):
     UNPAID = "unpaid", "Unpaid"
 
 
+class EntitlementQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """Every write moves `updated_at`, a QuerySet.update() too (auto_now only moves on save()):
+        the audit reads it as "the plan may have changed since" (ops.audit.counters_over_limit),
+        and the webhooks write with update()."""
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
+
 class Entitlement(models.Model):
     """The creator's current plan. No row means free. Written by Stripe's webhooks
     (billing.services.stripe_sync) and the admin grant (billing.services.grants); read through
@@ -74,6 +84,8 @@ class Entitlement(models.Model):
         null=True, blank=True, help_text="Creation time of the newest Stripe event applied: older ones are ignored."
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EntitlementQuerySet.as_manager()
 
     class Meta:
         constraints = [

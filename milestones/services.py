@@ -1,12 +1,13 @@
 """Milestones' writes: unlocking (inside the completion transaction), celebrations seen once,
 share links created once."""
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from core.catalog import retire_missing, upsert_by_key
 from core.email import email_enqueue
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from core.transactions import durable_service
 from milestones import jobs
 from milestones.models import (
@@ -135,25 +136,61 @@ def milestones_load(*, rows, report):
     """Upsert the milestone catalogue; a milestone dropped from it is deleted unless someone
     achieved it (then it is deactivated). Call inside a transaction."""
     rows = [{"platform": "", **row, "is_active": True} for row in rows]
+    _refuse_new_terms_for_achieved(rows)
     kept = upsert_by_key(Milestone, "code", rows, report)
     retire_missing(Milestone.objects.all(), kept, "code", Q(achievements__isnull=False), report)
 
 
-def achievements_match(*, user_id, granted, earned):
-    """Repair (audit_integrity --fix): make the creator's achievements what their completions
-    earned. `granted` ({milestone id: achieved_at}): the active milestones the completions
-    crossed, each given if missing, dated by the completion that crossed it; `earned`: every
-    milestone the completions crossed, active or retired: an achievement of any other is deleted
-    with its celebration (one of a retired milestone they earned is history, and stays). Every
-    achievement left gets a celebration if it lacks one (pending: the creator sees it).
-    Constraint-safe, sends no email. Call inside a transaction while holding the stats lock."""
-    MilestoneAchievement.objects.filter(user_id=user_id).exclude(milestone_id__in=earned).delete()
+# What a creator achieved: an achievement is a fact about these, so they never change once it exists.
+MILESTONE_TERMS = ("kind", "threshold", "platform")
+
+
+def _refuse_new_terms_for_achieved(rows):
+    """InvalidInput if a row changes the terms of a milestone someone achieved: their achievement
+    (and its share page) says what they did, and the audit judges it by them. Retire the code
+    (leave it out of the content) and add the new terms under a new one."""
+    by_code = {row["code"]: row for row in rows}
+    achieved = Milestone.objects.filter(code__in=by_code, achievements__isnull=False).distinct()
+    changed = sorted(m.code for m in achieved if any(getattr(m, f) != by_code[m.code][f] for f in MILESTONE_TERMS))
+    if changed:
+        raise InvalidInput(
+            f"Milestones {', '.join(changed)} were achieved under their kind, threshold and platform, which "
+            "cannot change now: retire the code and publish the new terms under a new one."
+        )
+
+
+def achievements_grant(*, user_id, granted):
+    """Repair (audit_integrity --fix): give the creator each active milestone their completions
+    earned and they lack (`granted`: {milestone id: achieved_at, the completion that crossed
+    it}), with a pending celebration, and a celebration to any achievement without one. Never
+    deletes: an achievement is a fact (docs/content-and-audit.md); one the completions do not
+    explain is for a person to look at. Constraint-safe (unique per creator and milestone, one
+    celebration per achievement), sends no email. Call inside a transaction while holding the
+    stats lock."""
     MilestoneAchievement.objects.bulk_create(
         [MilestoneAchievement(user_id=user_id, milestone_id=m, achieved_at=at) for m, at in granted.items()],
         ignore_conflicts=True,
     )
     without = MilestoneAchievement.objects.filter(user_id=user_id, celebration__isnull=True)
     Celebration.objects.bulk_create([Celebration(achievement=a, user_id=user_id) for a in without], ignore_conflicts=True)
+
+
+def achievements_grant_crossed(*, crossed_sql):
+    """Grant, set-based, the achievements `crossed_sql` names (a SELECT of user_id, milestone_id,
+    achieved_at; one row per pair) to the creators who lack them, each with a pending celebration
+    and no email (ops.grants, after a catalogue change). INSERT … ON CONFLICT DO NOTHING: a
+    creator who got it meanwhile through the hot path keeps theirs, and no one is celebrated
+    twice. Returns how many were granted. Call inside a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {MilestoneAchievement._meta.db_table} (user_id, milestone_id, achieved_at) "
+            f"SELECT g.user_id, g.milestone_id, g.achieved_at FROM ({crossed_sql}) g WHERE TRUE "
+            "ON CONFLICT (user_id, milestone_id) DO NOTHING RETURNING id, user_id"
+        )
+        granted = cursor.fetchall()
+    Celebration.objects.bulk_create([Celebration(achievement_id=a, user_id=u) for a, u in granted],
+                                    batch_size=5000, ignore_conflicts=True)
+    return len(granted)
 
 
 def creator_milestones_erase(*, user_id):

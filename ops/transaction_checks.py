@@ -1,17 +1,19 @@
 """How `manage.py check_transactions` exercises ops' durable services."""
 
-from django.utils import timezone
-
-from accounts.models import CreatorStats, Enrollment
+from accounts.models import CreatorStats
 from accounts.transaction_checks import check_creator
+from core.catalog import catalogue_changed
 from core.transaction_checks import scenario
-from milestones.models import Celebration, Milestone, MilestoneAchievement
+from milestones.models import Milestone, MilestoneAchievement, MilestoneKind
 from ops import account_deletion, export
 from ops.content_load import content_load
+from ops.grants import milestones_grant_batch
 from ops.repair import creator_repair
+from tasks.models import RoadmapTask, TaskCompletion
 from tasks.services.completion import task_complete
-from tasks.models import RoadmapTask
 from tasks.transaction_checks import first_task
+from usage.catalog import LIFETIME_START, LIFETIME_STARTS_AT
+from usage.models import Feature, UsageCounter
 
 
 @scenario("ops.content_load", reaches=("tasks_roadmaptask.title",))
@@ -24,22 +26,33 @@ def load():
     return content_load
 
 
-@scenario("ops.creator_repair", reaches=("accounts_creatorstats",))
+@scenario("ops.creator_repair", reaches=(
+    "tasks_taskcompletion.points", "accounts_creatorstats.points", "milestones_milestoneachievement",
+    "milestones_celebration", "usage_usagecounter.used"))
 def repair():
-    # A first completion, then drift of everything derived from it, so that the repair writes
-    # each kind of row: the stats, an unearned achievement deleted with its celebration, the
-    # earned one granted again with a celebration, the enrollment moved back.
+    # A first completion, then drift of what is derived from it, so that the repair writes each
+    # kind of row it can: the completion's points, the stats, the earned achievement granted
+    # again with a celebration, the platforms counter recounted.
     creator = check_creator()
     task_complete(user=creator, task_id=first_task().pk)
+    TaskCompletion.objects.filter(user=creator).update(points=99)
     CreatorStats.objects.filter(user=creator).update(points=0, tasks_completed=0, current_streak=0, longest_streak=0)
-    Enrollment.objects.filter(user=creator).update(current_phase=3, current_week=4)
-    earned = MilestoneAchievement.objects.filter(user=creator)
-    unearned = Milestone.objects.exclude(pk__in=earned.values("milestone_id")).order_by("-threshold").first()
-    earned.delete()
-    if unearned is not None:
-        achievement = MilestoneAchievement.objects.create(user=creator, milestone=unearned, achieved_at=timezone.now())
-        Celebration.objects.create(user=creator, achievement=achievement)
+    MilestoneAchievement.objects.filter(user=creator).delete()
+    UsageCounter.objects.create(user=creator, feature=Feature.PLATFORMS, period_start=LIFETIME_START,
+                                starts_at=LIFETIME_STARTS_AT, used=5)
     return lambda: creator_repair(user_id=creator.pk)
+
+
+@scenario("ops.milestones_grant_batch", reaches=("milestones_milestoneachievement", "milestones_celebration"))
+def grant():
+    # A milestone added after the creator crossed it: the grant writes the achievement and its celebration.
+    creator = check_creator()
+    task = first_task()
+    task_complete(user=creator, task_id=task.pk)
+    Milestone.objects.create(code=f"check-{creator.pk}", kind=MilestoneKind.TASKS_COMPLETED, threshold=1,
+                             platform=task.platform, title="Check", message="Check.")
+    catalogue_changed()
+    return lambda: milestones_grant_batch(users=(creator.pk, creator.pk))
 
 
 @scenario("ops.account_erase", reaches=(

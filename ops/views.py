@@ -27,7 +27,7 @@ def integrity(request):
     context = {
         **admin.site.each_context(request),
         "title": "Data integrity",
-        "breaches": breaches,
+        "breaches": [(breach, repair.for_a_person(breach)) for breach in breaches],
         "checks": [check.__name__ for check in audit.CHECKS],
         "repairable": any(b.check in repair.REPAIRABLE for b in breaches),
     }

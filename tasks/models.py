@@ -68,12 +68,24 @@ class TaskCompletion(models.Model):
     points = models.PositiveSmallIntegerField()
     completed_at = models.DateTimeField()
     local_date = models.DateField(help_text="The creator's calendar date when they completed it.")
+    # What the completion did, under the catalogue of its moment (docs/content-and-audit.md): the
+    # week it moved its roadmap to, and whether it finished the task's phase. Facts like the
+    # completion itself: a later content edit changes neither, so the replay and the audit judge
+    # the past by them, not by today's catalogue.
+    moved_to_phase = models.PositiveSmallIntegerField(null=True, blank=True)
+    moved_to_week = models.PositiveSmallIntegerField(null=True, blank=True)
+    completed_phase = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-completed_at"]
         constraints = [
             models.UniqueConstraint(fields=["user", "task"], name="tasks_completion_once"),
             models.CheckConstraint(condition=Q(quality__gte=1, quality__lte=5), name="tasks_completion_quality_range"),
+            models.CheckConstraint(
+                condition=Q(moved_to_phase__isnull=True, moved_to_week__isnull=True)
+                | Q(moved_to_phase__isnull=False, moved_to_week__isnull=False),
+                name="tasks_completion_moved_to_whole",
+            ),
         ]
         indexes = [models.Index(fields=["user", "local_date"])]
 

@@ -127,6 +127,17 @@ def usage_release(*, user, feature, n=1, now=None):
     return bool(released)
 
 
+def usage_counters_recount(*, user_id, feature, counted, raise_only=False):
+    """Repair (audit_integrity --fix): set `used` of the creator's counters of `feature` to
+    `counted`, an expression over the rows they count (the caller's: usage knows no ideas or
+    enrollments), in one conditional UPDATE, so that nothing used meanwhile is lost; with
+    `raise_only`, only upwards (units whose rows were deleted since stay used). Returns how many
+    changed. Call inside a transaction, after the stats lock."""
+    counters = usage_counter_qs_for_update().filter(user_id=user_id, feature=feature)
+    counters = counters.filter(used__lt=counted) if raise_only else counters.exclude(used=counted)
+    return counters.update(used=counted)
+
+
 @dataclasses.dataclass
 class CloseReport:
     expired: int = 0  # open periods that had ended when this run looked

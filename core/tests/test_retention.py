@@ -27,7 +27,7 @@ def _job(status, finished_at=LONG_AGO):
 @pytest.mark.django_db
 def test_finished_jobs_go_and_a_failed_job_not_retried_stays(capsys):
     # given old jobs: one successful, one failed and retried (its retry successful), one failed that gave up
-    done = _job("SUCCESSFUL")
+    _job("SUCCESSFUL")  # done long ago
     failed, retry = _job("FAILED"), _job("SUCCESSFUL")
     JobRetry.objects.create(job_id=failed.pk, retried_as=retry.pk, attempt=1)
     given_up = _job("FAILED")

@@ -11,7 +11,7 @@ from billing.services.grants import entitlement_grant
 from billing.tests.factories import EntitlementFactory
 from core.catalog import catalogue_changed
 from milestones.models import Celebration, Milestone, MilestoneAchievement
-from ops import audit, repair
+from ops import audit, audit_query, repair
 from tasks.models import RoadmapTask
 from tasks.services.completion import task_complete
 from tasks.services.enrollments import platform_enroll, platform_leave
@@ -79,18 +79,22 @@ def test_drifted_stats_are_fixed_without_granting_what_the_drift_crossed(creator
 
 
 @pytest.mark.django_db
-def test_an_unearned_achievement_is_a_breach_and_the_fix_deletes_it_with_its_celebration(creator):
+def test_an_unearned_achievement_is_a_breach_for_a_person_and_the_fix_keeps_it_with_its_celebration(creator):
     unearned = MilestoneAchievement.objects.create(user=creator, milestone_id=milestone_id("points-500"),
-                                                   achieved_at=timezone.now())
+                                                   achieved_at=timezone.now(), share_token="shared-token")
     Celebration.objects.create(user=creator, achievement=unearned)
 
     [breach] = audit.audit()
     assert (breach.check, breach.ids) == ("achievement_earned_by_completions",
                                           {"user_id": creator.pk, "milestone_id": unearned.milestone_id})
+    assert "never revoked" in repair.for_a_person(breach)
 
-    call_command("audit_integrity", "--fix")
-    assert achieved(creator) == ["tasks-1"]
-    assert not Celebration.objects.filter(achievement_id=unearned.pk).exists()
+    # --fix never revokes an achievement: it stays, with its celebration and its share link, and is still named
+    with pytest.raises(CommandError, match="1 integrity breach"):
+        call_command("audit_integrity", "--fix")
+    assert achieved(creator) == ["points-500", "tasks-1"]
+    assert Celebration.objects.filter(achievement_id=unearned.pk).exists()
+    assert MilestoneAchievement.objects.get(pk=unearned.pk).share_token == "shared-token"
 
 
 @pytest.mark.django_db
@@ -102,11 +106,11 @@ def test_an_achievement_of_a_retired_milestone_stays_if_the_completions_earned_i
     Milestone.objects.filter(code__in=["tasks-1", "streak-3"]).update(is_active=False)
     catalogue_changed()
 
-    # Then only the one the completions never crossed is a breach, and the fix keeps the other
+    # Then only the one the completions never crossed is a breach, and the fix keeps both
     assert [(b.check, b.ids["milestone_id"]) for b in audit.audit()] == [
         ("achievement_earned_by_completions", streak.milestone_id)]
-    call_command("audit_integrity", "--fix")
-    assert achieved(creator) == ["tasks-1"]
+    repair.repair(audit.audit())
+    assert achieved(creator) == ["streak-3", "tasks-1"]
 
 
 @pytest.mark.django_db
@@ -132,21 +136,30 @@ def test_streak_drift_is_a_breach_and_the_fix_replays_the_streak(catalogue, road
 
 
 @pytest.mark.django_db
-def test_enrollment_week_drift_is_a_breach_and_the_fix_moves_it_back(catalogue, roadmap):
+def test_enrollment_week_drift_is_fixed_forward_and_never_moved_back(catalogue, roadmap):
     # Given a creator who finished week 1 (days 1-7): the hot path moved them to week 2
     user = CreatorFactory()
     Enrollment.objects.filter(user=user).update(created_at=at(2025, 12, 31))
     for day in range(1, 8):
         task_complete(user=user, task_id=roadmap[day].pk, now=at(2026, 1, day, 9))
     assert enrollment_at(user) == (1, 2) and audit.audit() == []
-    # When their enrollment drifts ahead
-    Enrollment.objects.filter(user=user).update(current_phase=2, current_week=3)
 
+    # When their enrollment drifts behind, then the fix moves it forward to where the completions took it
+    Enrollment.objects.filter(user=user).update(current_phase=1, current_week=1)
     [breach] = audit.audit()
     assert (breach.check, breach.ids) == ("enrollment_week_follows_completions", {"user_id": user.pk, "platform": "youtube"})
-
     call_command("audit_integrity", "--fix")
     assert enrollment_at(user) == (1, 2)
+
+    # When it drifts ahead (and the stats too, so the creator is repaired), then it is named for a
+    # person and the repair does not move it back
+    Enrollment.objects.filter(user=user).update(current_phase=2, current_week=3)
+    CreatorStats.objects.filter(user=user).update(points=1)
+    assert checks(audit.audit()) == ["enrollment_week_ahead_of_completions", "stats_equal_completions"]
+    repair.repair(audit.audit())
+    [breach] = audit.audit()
+    assert breach.check == "enrollment_week_ahead_of_completions" and repair.for_a_person(breach)
+    assert enrollment_at(user) == (2, 3)
 
 
 @pytest.mark.django_db
@@ -236,13 +249,16 @@ def test_ops_see_breaches_and_repair_them_from_the_integrity_page(creator, ops):
 
     page = ops.get("/admin/integrity/").content.decode()
     for check in ["stats_equal_completions", "achievement_earned_by_completions", "achievement_has_celebration",
-                  "enrollment_week_follows_completions"]:
+                  "enrollment_week_ahead_of_completions"]:
         assert check in page
-    assert "Re-derive from the completions" in page
+    assert "Re-derive from the completions" in page and "never revoked" in page
 
     done = ops.post("/admin/integrity/", follow=True).content.decode()
-    assert "Repaired 1 creator(s)." in done and "No breach" in done
-    assert achieved(creator) == ["tasks-1"] and enrollment_at(creator) == (1, 1)
+    assert "Repaired 1 creator(s)." in done
+    # What a person decides stays, named: the unearned achievement (celebrated now) and the week ahead
+    assert "stats_equal_completions" not in done and "achievement_has_celebration" not in done
+    assert "achievement_earned_by_completions" in done and "enrollment_week_ahead_of_completions" in done
+    assert achieved(creator) == ["points-500", "tasks-1"] and enrollment_at(creator) == (2, 1)
     assert Client().get("/admin/integrity/").status_code == 302  # staff only
 
 
@@ -256,7 +272,7 @@ def test_audit_queries_outlast_the_request_statement_timeout():
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = 1")
     try:
-        assert audit._rows("SELECT pg_sleep(0.05) IS NULL AS slept") == [{"slept": False}]
+        assert audit_query.rows("SELECT pg_sleep(0.05) IS NULL AS slept") == [{"slept": False}]
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET statement_timeout")
@@ -283,7 +299,7 @@ def test_a_check_running_past_the_page_budget_is_cancelled_by_postgresql(ops, mo
     the check still running when the budget ends is cancelled by its statement timeout (here a
     check sleeping 5 s against a 0.3 s budget), and the page answers within the budget."""
     def slow_check():
-        audit._rows("SELECT pg_sleep(5)")
+        audit_query.rows("SELECT pg_sleep(5)")
         return []
 
     monkeypatch.setattr(audit, "CHECKS", [slow_check])

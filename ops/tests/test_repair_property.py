@@ -1,7 +1,9 @@
 """The repair cannot corrupt: for random histories of completions made through the hot path,
-then random drift of everything derived from them, the audit names exactly what drifted (no
-more, no less), and audit_integrity --fix brings back exactly the state the hot path wrote,
-which is the clean replay of the completions.
+with random content edits between them (a task added, retired or moved, a milestone added, then
+the grant load_content runs), the audit finds nothing; after random drift of everything derived
+from them, it names exactly what drifted (no more, no less), and audit_integrity --fix brings
+back the state the hot path wrote (the clean replay of the completions) without taking anything
+earned or reached away: what it cannot decide (an unearned achievement, a week ahead) stays, named.
 
 CI runs a fixed, derandomized budget; `bench/repair_fuzz.py --examples N` runs more.
 """
@@ -22,6 +24,8 @@ from accounts.models import CreatorProfile, CreatorStats, Enrollment
 from accounts.services import StatsTally
 from accounts.tests.factories import CreatorFactory
 from billing.services.grants import entitlement_grant
+from core.catalog import catalogue_changed
+from core.errors import NotFound
 from milestones.models import (
     Celebration,
     Milestone,
@@ -30,12 +34,17 @@ from milestones.models import (
 )
 from milestones.tests.factories import MilestoneFactory
 from ops import audit, repair
+from ops.grants import milestones_grant_crossed
 from ops.repair import creator_repair
 from ops.replay import START
+from tasks.models import RoadmapTask, phase_and_week
 from tasks.services.completion import task_complete
 from tasks.services.enrollments import platform_enroll, platform_leave
-from tasks.tests.factories import roadmap_build
+from tasks.tests.factories import RoadmapTaskFactory, roadmap_build
 
+DERIVED_CHECKS = ["stats_equal_completions", "crossed_threshold_has_achievement", "achievement_earned_by_completions",
+                  "achievement_has_celebration", "enrollment_week_follows_completions",
+                  "enrollment_week_ahead_of_completions"]
 EXAMPLES = int(os.environ.get("REPAIR_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -74,15 +83,34 @@ def state_replayed(replay):
     return State(replay.stats, replay.achievements, frozenset(replay.achievements), replay.positions)
 
 
+def positions_drifted(state, replay):
+    """{platform: whether it is ahead} of the enrollments not where the replay puts them."""
+    return {p: at > replay.positions[p] for p, at in state.positions.items() if at != replay.positions[p]}
+
+
 def breaches_expected(state, replay):
     """What the audit must report for a creator in `state` whose completions replay to `replay`."""
     expected = {("stats_equal_completions", None)} if state.stats != replay.stats else set()
     expected |= {("crossed_threshold_has_achievement", m) for m in set(replay.achievements) - set(state.achievements)}
     expected |= {("achievement_earned_by_completions", m) for m in set(state.achievements) - replay.earned}
     expected |= {("achievement_has_celebration", m) for m in set(state.achievements) - state.celebrated}
-    expected |= {("enrollment_week_follows_completions", p) for p, at in state.positions.items()
-                 if at != replay.positions[p]}
+    expected |= {("enrollment_week_ahead_of_completions" if ahead else "enrollment_week_follows_completions", p)
+                 for p, ahead in positions_drifted(state, replay).items()}
     return expected
+
+
+def state_fixed(drifted, replay):
+    """The state --fix leaves: the replay's, plus every achievement the drift added (never
+    revoked), and each enrollment where it was or where the replay puts it, the further."""
+    achievements = {**replay.achievements, **drifted.achievements}
+    return State(replay.stats, achievements, frozenset(achievements),
+                 {p: max(at, replay.positions[p]) for p, at in drifted.positions.items()})
+
+
+def breaches_for_a_person(state, replay):
+    return ({("achievement_earned_by_completions", m) for m in set(state.achievements) - replay.earned}
+            | {("enrollment_week_ahead_of_completions", p) for p, ahead in positions_drifted(state, replay).items()
+               if ahead})
 
 
 def breaches_found(user):
@@ -117,6 +145,37 @@ def history_strategy(tasks):
     return st.lists(step, max_size=len(tasks), unique_by=lambda s: s[0])
 
 
+EDIT_DAYS = [1, 2, 8, 15, 22, 31, 38, 61]
+# Milestones an editor may add (none is in the world or the catalogue: kind, threshold, platform unique).
+EXTRA_MILESTONES = [("x-tasks-3", MilestoneKind.TASKS_COMPLETED, 3, ""),
+                    ("x-points-40", MilestoneKind.POINTS, 40, "youtube"),
+                    ("x-youtube-phase-1", MilestoneKind.PHASE_COMPLETED, 1, "youtube"),
+                    ("x-tiktok-streak-2", MilestoneKind.STREAK_DAYS, 2, "tiktok")]
+
+
+def edits_strategy(tasks):
+    """Content edits, each before a step of the history: (kind, which task or milestone, which day)."""
+    edit = st.tuples(st.sampled_from(["add_task", "retire_task", "move_task", "add_milestone"]),
+                     st.integers(0, len(tasks) - 1), st.integers(0, len(EDIT_DAYS) - 1))
+    return st.dictionaries(st.integers(0, len(tasks)), edit, max_size=3)
+
+
+def content_edit(tasks, kind, which, day_index):
+    day = EDIT_DAYS[day_index]
+    if kind == "add_task":
+        RoadmapTaskFactory(platform=["youtube", "tiktok"][which % 2], day=day, order=2)
+    elif kind == "retire_task":
+        RoadmapTask.objects.filter(pk=tasks[which].pk).update(is_active=False)
+    elif kind == "move_task":
+        phase, week = phase_and_week(day)
+        RoadmapTask.objects.filter(pk=tasks[which].pk).update(day=day, phase=phase, week=week)
+    else:
+        code, milestone_kind, threshold, platform = EXTRA_MILESTONES[which % len(EXTRA_MILESTONES)]
+        if not Milestone.objects.filter(code=code).exists():
+            MilestoneFactory(code=code, kind=milestone_kind, threshold=threshold, platform=platform)
+    catalogue_changed()
+
+
 def drift_strategy(milestone_ids):
     some_milestones = st.sets(st.sampled_from(milestone_ids), max_size=4)
     stats = st.tuples(st.integers(0, 1200), st.integers(0, 20), st.integers(0, 12), st.integers(0, 5),
@@ -127,13 +186,17 @@ def drift_strategy(milestone_ids):
         "added": some_milestones,  # achievements inserted (unearned unless the completions crossed them)
         "uncelebrated": some_milestones,  # celebrations deleted
         "moved": st.one_of(st.none(), st.tuples(st.sampled_from(["youtube", "tiktok"]), st.integers(1, 3),
-                                                st.integers(1, 4))),
+                                                st.integers(1, 4)),
+                           # back to the start: behind wherever the completions moved it
+                           st.tuples(st.sampled_from(["youtube", "tiktok"]), st.just(1), st.just(1))),
     })
 
 
-def creator_with(tasks, history, rejoin_at):
+def creator_with(tasks, history, rejoin_at, edits=None):
     """A Studio creator following both roadmaps since before START_AT, who completed `history`
-    from then on, and left TikTok's roadmap and followed it again before step `rejoin_at`."""
+    from then on, and left TikTok's roadmap and followed it again before step `rejoin_at`, with
+    `edits` ({step: edit}) to the content before those steps (a retired task is not completed),
+    and load_content's grant after them."""
     user = CreatorFactory(platform="youtube", timezone="UTC")
     entitlement_grant(user=user, plan_code="studio")  # every day of the roadmaps
     platform_enroll(user=user, platform="tiktok")
@@ -147,7 +210,12 @@ def creator_with(tasks, history, rejoin_at):
             Enrollment.objects.filter(user=user, platform="tiktok").update(created_at=at - datetime.timedelta(seconds=30))
         CreatorProfile.objects.filter(user=user).update(timezone=zone)
         user.profile.timezone = zone
-        task_complete(user=user, task_id=tasks[index].pk, quality=quality, now=at)
+        if step in (edits or {}):
+            content_edit(tasks, *edits[step])
+        with contextlib.suppress(NotFound):
+            task_complete(user=user, task_id=tasks[index].pk, quality=quality, now=at)
+    if edits:
+        milestones_grant_crossed()
     return user
 
 
@@ -190,17 +258,18 @@ def repair_property(tasks, fuzz):
 
     @fuzz
     @given(history=history_strategy(tasks), rejoin_at=st.one_of(st.none(), st.integers(0, len(tasks))),
-           drift=drift_strategy(milestone_ids))
-    def prop(history, rejoin_at, drift):
+           drift=drift_strategy(milestone_ids), edits=edits_strategy(tasks))
+    def prop(history, rejoin_at, drift, edits):
         with rolled_back():
-            example(history, rejoin_at, drift)
+            example(history, rejoin_at, drift, edits)
 
-    def example(history, rejoin_at, drift):
-        # Given completions made through the hot path
-        user = creator_with(tasks, history, rejoin_at)
+    def example(history, rejoin_at, drift, edits):
+        # Given completions made through the hot path, with content edits between them
+        user = creator_with(tasks, history, rejoin_at, edits)
         written, replay = state_of(user), repair.replay_of(user_id=user.pk)
         assert written == state_replayed(replay), "the hot path and the replay disagree"
         assert breaches_found(user) == set()
+        seen.update([kind for kind, _, _ in edits.values()])
         seen.update(["examples"], moved=sum(at != START for at in replay.positions.values()),
                     phases=sum(m in phase_milestones for m in replay.achievements))
 
@@ -214,10 +283,13 @@ def repair_property(tasks, fuzz):
         assert found == breaches_expected(drifted, replay)
         assert bool(found) == (drifted != written)
 
-        # When --fix runs, then the state is the replay's again and the audit is clean
+        # When --fix runs, then the state is the replay's again, nothing earned or reached is taken
+        # away, and only what a person decides is still named
         repair.repair(audit.audit())
-        assert state_of(user) == written
-        assert audit.audit() == []
+        fixed = state_of(user)
+        assert fixed == state_fixed(drifted, replay)
+        assert written.achievements.items() <= fixed.achievements.items()
+        assert breaches_found(user) == breaches_for_a_person(drifted, replay)
 
     prop()
     return seen
@@ -228,9 +300,10 @@ def test_fix_restores_exactly_the_replay_after_any_drift(world):
     seen = repair_property(world, FUZZ)
     print(f"repair property covered: {dict(sorted(seen.items()))}")  # bench/repair_fuzz.py reads it
 
-    # The examples reached every derived breach, moved enrollments and finished phases.
-    assert set(repair.REPAIRABLE) <= set(seen), seen
+    # The examples reached every derived breach, moved enrollments, finished phases and made every kind of edit.
+    assert set(DERIVED_CHECKS) <= set(seen), seen
     assert seen["moved"] and seen["phases"], seen
+    assert {"add_task", "retire_task", "move_task", "add_milestone"} <= set(seen), seen
 
 
 def repair_trusting_the_stats(*, user_id):

@@ -3,6 +3,7 @@ completion and the week advance."""
 
 import dataclasses
 
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -83,8 +84,10 @@ def task_complete(*, user, task_id, quality=None, notes="", now=None):
     profile = user.profile
     local_date = timezone.localdate(now, timezone=profile.tzinfo)
     points = points_for(quality)
+    move_to, phase_completed = _advance_of(user=user, task=task, catalogue=catalogue)
     completion = TaskCompletion(
-        user=user, task=task, quality=quality, notes=notes, points=points, completed_at=now, local_date=local_date
+        user=user, task=task, quality=quality, notes=notes, points=points, completed_at=now, local_date=local_date,
+        moved_to_phase=move_to and move_to[0], moved_to_week=move_to and move_to[1], completed_phase=phase_completed,
     )
     if not insert_once(completion, unique_fields=("user", "task")):
         existing = TaskCompletion.objects.get(user=user, task=task)
@@ -92,7 +95,8 @@ def task_complete(*, user, task_id, quality=None, notes="", now=None):
 
     before = stats
     stats = account_services.stats_record_completion(locked_stats=before, points=points, local_date=local_date)
-    phase_completed = _advance(user=user, task=task, catalogue=catalogue)
+    if move_to is not None:
+        account_services.enrollment_move_to(user=user, platform=task.platform, phase=move_to[0], week=move_to[1])
     new_achievements = milestone_services.milestones_unlock(
         user=user,
         platform=task.platform,
@@ -105,6 +109,15 @@ def task_complete(*, user, task_id, quality=None, notes="", now=None):
     )
     pending = celebrations_pending(user=user, catalogue_version=version)
     return CompletionResult(completion, True, stats, new_achievements, pending)
+
+
+def completions_points_match(*, user_id):
+    """Repair (audit_integrity --fix): give each of the creator's completions the points its
+    quality earns (points_for), in one UPDATE; the quality is what the creator said, the points
+    follow from it. Returns how many changed. Call inside a transaction holding the stats lock,
+    then re-derive the stats."""
+    earned = Case(*(When(quality=q, then=Value(points_for(q))) for q in range(QUALITY_MIN, QUALITY_MAX + 1)))
+    return TaskCompletion.objects.filter(user_id=user_id).exclude(points=earned).update(points=earned)
 
 
 def _repeat(*, user, existing, stats, catalogue_version):
@@ -127,25 +140,22 @@ def week_advance(*, weeks, done, week):
     roadmap order: RoadmapCatalogue.weeks), the ids of every task the creator completed, and the
     (phase, week) of the task just completed, return (the first week with an open task if the
     enrollment moves there, i.e. it comes after that task's week, else None; whether that task's
-    phase has no open task left). Pure: the hot path (_advance) and the replay of completions
-    (ops.replay) share it."""
+    phase has no open task left). Pure. The hot path (_advance_of) records its answer on the
+    completion; the replay of completions (ops.replay) reads it there and asks the rule again
+    only for phases today's catalogue closes (a removed task)."""
     open_weeks = [key for key, task_ids in weeks.items() if not task_ids <= done]
     move_to = open_weeks[0] if open_weeks and open_weeks[0] > week else None
     return move_to, all(phase != week[0] for phase, _ in open_weeks)
 
 
-def _advance(*, user, task, catalogue):
-    """Move the enrollment to the first week with an open task when this completion closed every
-    week before it (its own included); return whether the task's phase is now complete (this
-    completion completed it: the task was open until now). The rule is week_advance. One query,
-    the ids of the tasks the creator completed (at most 270, read from the unique index); which
-    tasks each week has comes from the catalogue."""
-    done = _completed_task_ids(user_id=user.pk)
-    move_to, phase_completed = week_advance(weeks=catalogue.weeks[task.platform], done=done, week=(task.phase, task.week))
-    if move_to is not None:
-        phase, week = move_to
-        account_services.enrollment_move_to(user=user, platform=task.platform, phase=phase, week=week)
-    return phase_completed
+def _advance_of(*, user, task, catalogue):
+    """What completing `task` does under the catalogue of this moment (week_advance): the week the
+    enrollment moves to (None: it stays) and whether the task's phase is then complete. Recorded
+    on the completion, so that no later content edit rewrites the past. One query, the ids of
+    the tasks the creator completed (at most 270, read from the unique index), before the
+    insert: the task itself counts as done; a repeat uses neither answer."""
+    done = _completed_task_ids(user_id=user.pk) | {task.pk}
+    return week_advance(weeks=catalogue.weeks[task.platform], done=done, week=(task.phase, task.week))
 
 
 def _completed_task_ids_select(alias):

@@ -8,10 +8,11 @@ from ops import audit, repair
 
 class Command(BaseCommand):
     help = (
-        "Check the cross-table invariants (stats, achievements and enrollment weeks equal a replay of "
-        "the completions, every achievement celebrated, counters within limits, paid entitlements "
-        "backed by a subscription, payments with a user). Exits 1 on any breach. --fix makes each "
-        "creator's derived state equal to the replay of their completions."
+        "Check the cross-table invariants (stats, achievements and enrollment weeks follow the "
+        "completions, every achievement celebrated, counters within limits and equal to the rows they "
+        "count, every account with its rows, payments with their user and invoice, entitlements and "
+        "subscriptions agreeing both ways, points from quality). Exits 1 on any breach. --fix re-derives "
+        "each creator's derived state from their completions, forward only, and names what needs a person."
     )
 
     def add_arguments(self, parser):
@@ -30,7 +31,9 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({"seconds": round(elapsed, 3), "breaches": [b.__dict__ for b in breaches]}, indent=2))
         else:
             for breach in breaches:
-                self.stdout.write(f"{breach.check}: {breach.ids} {breach.detail}")
+                person = repair.for_a_person(breach)
+                needs = f" [for a person: {person}]" if person else ""
+                self.stdout.write(f"{breach.check}: {breach.ids} {breach.detail}{needs}")
             self.stdout.write(f"{len(audit.CHECKS)} invariants checked in {elapsed:.2f}s: {len(breaches)} breach(es)")
         if breaches:
             raise CommandError(f"{len(breaches)} integrity breach(es)")
