@@ -36,7 +36,8 @@ def unreached(reaches, before, after, changed_tables):
             reached = reach.removeprefix("job:") in new_jobs
         elif "." in reach:
             old, new = before[reach], after[reach]
-            reached = any(value is not None and old.get(key) != value for key, value in new.items())
+            # A row's column took another value (None too: a reset is a branch), or a new row has one.
+            reached = any(old[key] != value if key in old else value is not None for key, value in new.items())
         else:
             reached = reach in changed_tables
         if not reached:
