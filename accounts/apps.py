@@ -16,7 +16,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from accounts import signals  # noqa: F401 (connects the receivers)
+        from accounts import receivers  # noqa: F401 (connects them)
 
         # Each browser session a creator signs in with is known by key, so "sign out other
         # sessions" and the deletion end them without decoding every session row.

@@ -7,7 +7,8 @@ from django_tasks import task
 
 from accounts.selectors import active_user
 from billing.models import Entitlement, EntitlementStatus, Payment
-from billing.services import account_closing, checkout
+from billing.services import account_closing
+from billing.stripe_api import invoice_is_paid
 from core.email import email_job, send_once
 
 
@@ -27,7 +28,7 @@ def send_receipt_email(payment_id):
 @email_job
 def send_payment_failed_email(user_id, invoice_id):
     user = active_user(user_id=user_id)
-    if user is None or Payment.objects.filter(stripe_invoice_id=invoice_id).exists() or checkout.invoice_is_paid(invoice_id):
+    if user is None or Payment.objects.filter(stripe_invoice_id=invoice_id).exists() or invoice_is_paid(invoice_id):
         # No creator, or the invoice was paid since (Stripe's retry may succeed before its
         # invoice.paid reaches us, so Stripe is asked): the email would be untrue.
         return "skipped"

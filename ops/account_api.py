@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import validated
-from ops import account_deletion, export
+from ops import account_deletion, export_request
 
 
 class AccountDeleteApi(APIView):
@@ -29,5 +29,5 @@ class AccountExportApi(APIView):
 
     @extend_schema(request=None, responses={202: inline_serializer("ExportAccepted", {"id": serializers.IntegerField()})})
     def post(self, request):
-        found = export.data_export_request(user=request.user)
+        found = export_request.data_export_request(user=request.user)
         return Response({"id": found.pk}, status=status.HTTP_202_ACCEPTED)

@@ -10,7 +10,7 @@ from accounts.account_forms import PasswordConfirmForm
 from accounts.decorators import creator_required
 from accounts.selectors import data_export_download
 from core.page_errors import page_errors
-from ops import account_deletion, export
+from ops import account_deletion, export_request
 
 
 @creator_required
@@ -30,7 +30,7 @@ def account_delete(request):
 @require_POST
 @page_errors(redirect="settings")
 def account_export(request):
-    export.data_export_request(user=request.creator)
+    export_request.data_export_request(user=request.creator)
     messages.success(request, f"Your export is being built: a download link is on its way to {request.creator.email}.")
     return redirect("settings")
 

@@ -24,16 +24,6 @@ from tasks.models import ContentIdea, TaskCompletion
 from usage.models import UsageCounter
 
 
-@durable_service("ops.data_export_request")
-def data_export_request(*, user):
-    """Queue an export of the creator's data; its job emails a download link when it is built."""
-    from ops import jobs
-
-    export = account_services.data_export_create(user_id=user.pk)
-    email_enqueue(jobs.data_export_build, export.pk)
-    return export
-
-
 def _rows(queryset, fields):
     return [{name: value for name, value in zip(fields, row)} for row in queryset.values_list(*fields)]
 

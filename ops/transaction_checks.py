@@ -5,7 +5,7 @@ from accounts.transaction_checks import check_creator
 from core.catalog import catalogue_changed
 from core.transaction_checks import scenario
 from milestones.models import Milestone, MilestoneAchievement, MilestoneKind
-from ops import account_deletion, export
+from ops import account_deletion, export, export_request
 from ops.content_load import content_load
 from ops.grants import milestones_grant_batch
 from ops.repair import creator_repair
@@ -77,7 +77,7 @@ def account_erase():
 @scenario("ops.data_export_request", reaches=("accounts_dataexport", "job:data_export_build"))
 def data_export_request():
     creator = check_creator()
-    return lambda: export.data_export_request(user=creator)
+    return lambda: export_request.data_export_request(user=creator)
 
 
 @scenario("ops.data_export_store", reaches=("accounts_dataexport", "job:send_export_ready_email"))

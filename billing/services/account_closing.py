@@ -8,7 +8,7 @@ from djstripe.models import Customer
 
 from billing.locks import entitlement_qs_select_for_update
 from billing.models import Entitlement, Payment
-from billing.services import checkout
+from billing.stripe_api import stripe_call
 from core.errors import UpstreamUnavailable
 
 
@@ -26,7 +26,7 @@ def stripe_customer_email_sync(*, user_id, email):
     customer_id = _customer_id(user_id)
     if customer_id is None:
         return None
-    checkout._stripe(stripe.Customer.modify, id=customer_id, email=email,
+    stripe_call(stripe.Customer.modify, id=customer_id, email=email,
             idempotency_key=f"customer-email-{customer_id}-{email.lower()}")
     return customer_id
 
@@ -46,7 +46,7 @@ def stripe_account_close(*, user_id):
     )
     for subscription_id in subscription_ids:
         try:
-            checkout._stripe(stripe.Subscription.cancel, subscription_exposed_id=subscription_id,
+            stripe_call(stripe.Subscription.cancel, subscription_exposed_id=subscription_id,
                     idempotency_key=f"account-delete-cancel-{subscription_id}")
         except UpstreamUnavailable as exc:
             if not _gone(exc):
@@ -55,7 +55,7 @@ def stripe_account_close(*, user_id):
     if customer_id is None:
         return ""
     try:
-        checkout._stripe(stripe.Customer.delete, sid=customer_id)
+        stripe_call(stripe.Customer.delete, sid=customer_id)
     except UpstreamUnavailable as exc:
         if not _gone(exc):
             raise

@@ -15,11 +15,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from djstripe.models import Account, APIKey, Customer, Session, Subscription
-from djstripe.settings import djstripe_settings
 
+from billing import stripe_api
 from billing.models import Entitlement, PlanCode
 from billing.plan_rules import MANAGEABLE_STATUSES, PAYING_STATUSES
 from billing.services import stripe_sync
+from billing.stripe_api import stripe_call
 from billing.stripe_client import stripe_calls_refused
 from core.errors import Conflict, InvalidInput, UpstreamUnavailable
 from core.transactions import durable_service
@@ -32,21 +33,6 @@ SUBSCRIPTION_EXPAND = ["items.data.price.product"]
 _STORING = "storing what Stripe returned, inside a transaction"
 
 
-def _api_key():
-    key = djstripe_settings.get_default_api_key(livemode=settings.STRIPE_LIVE_MODE)
-    if not key:
-        raise UpstreamUnavailable("Payments are not set up on this server yet (no Stripe API key).")
-    return key
-
-
-def _stripe(call, **params):
-    """One Stripe call with our pinned API version; Stripe errors become a clean 502."""
-    try:
-        return call(api_key=_api_key(), stripe_version=settings.STRIPE_API_VERSION, **params)
-    except stripe.StripeError as exc:
-        raise UpstreamUnavailable() from exc
-
-
 def _absolute(name):
     return f"{settings.SITE_URL}{reverse(name)}"
 
@@ -55,10 +41,10 @@ def owner_account_ready():
     """Make sure the Stripe account that owns our objects is stored. dj-stripe stamps every object
     it syncs with that account and, when it is missing, fetches it inside the transaction that
     syncs; so fetch it here first, outside any transaction, and store it in a short one."""
-    api_key = _api_key()
+    api_key = stripe_api.api_key()
     if APIKey.objects.filter(secret=api_key, djstripe_owner_account__isnull=False).exists():
         return
-    owner_account_store(api_key=api_key, data=_stripe(stripe.Account.retrieve))
+    owner_account_store(api_key=api_key, data=stripe_call(stripe.Account.retrieve))
 
 
 @durable_service("billing.owner_account_store")
@@ -78,7 +64,7 @@ def customer_for(user):
     from Stripe, and the unique customer id stores it once."""
     owner_account_ready()
     try:
-        customer, _ = Customer.get_or_create(subscriber=user, livemode=settings.STRIPE_LIVE_MODE, api_key=_api_key())
+        customer, _ = Customer.get_or_create(subscriber=user, livemode=settings.STRIPE_LIVE_MODE, api_key=stripe_api.api_key())
     except stripe.StripeError as exc:
         raise UpstreamUnavailable() from exc
     return customer
@@ -108,7 +94,7 @@ def checkout_start(*, user, plan_code, interval, idempotency_key=None):
     if entitlement is not None and entitlement.current_period_end and entitlement.current_period_end > timezone.now():
         raise Conflict("You already have a subscription: change or cancel it in the billing portal.", extra={"reason": "already_subscribed"})
     customer = customer_for(user)
-    session = _stripe(
+    session = stripe_call(
         stripe.checkout.Session.create,
         customer=customer.id,
         mode="subscription",
@@ -121,7 +107,7 @@ def checkout_start(*, user, plan_code, interval, idempotency_key=None):
         idempotency_key=intent_idempotency_key("checkout", user=user, intent_key=idempotency_key, plan=plan_code,
                                                interval=interval),
     )
-    checkout_record(session=session, api_key=_api_key())
+    checkout_record(session=session, api_key=stripe_api.api_key())
     return session["url"]
 
 
@@ -136,7 +122,7 @@ def portal_start(*, user):
     customer = Customer.objects.filter(subscriber=user, livemode=settings.STRIPE_LIVE_MODE).first()
     if customer is None:
         raise Conflict("You have no billing account yet: choose a plan first.", extra={"reason": "no_billing_account"})
-    session = _stripe(stripe.billing_portal.Session.create, customer=customer.id, return_url=_absolute("billing"))
+    session = stripe_call(stripe.billing_portal.Session.create, customer=customer.id, return_url=_absolute("billing"))
     return session["url"]
 
 
@@ -152,7 +138,7 @@ def subscription_set_cancel_at_period_end(*, user, cancel, intent_key=None):
     names the creator's intent (see intent_idempotency_key)."""
     subscription_id = _paid_subscription_id(user)
     owner_account_ready()
-    data = _stripe(
+    data = stripe_call(
         stripe.Subscription.modify,
         id=subscription_id,
         cancel_at_period_end=cancel,
@@ -160,7 +146,7 @@ def subscription_set_cancel_at_period_end(*, user, cancel, intent_key=None):
         idempotency_key=intent_idempotency_key("cancel-at-period-end", user=user, intent_key=intent_key,
                                                subscription=subscription_id, cancel=int(cancel)),
     )
-    return subscription_store(user=user, data=data, api_key=_api_key())
+    return subscription_store(user=user, data=data, api_key=stripe_api.api_key())
 
 
 @durable_service("billing.subscription_store")
@@ -171,18 +157,13 @@ def subscription_store(*, user, data, api_key):
     return stripe_sync.subscription_state_apply(user=user, subscription_id=subscription.id, data=subscription.stripe_data)
 
 
-def invoice_is_paid(invoice_id):
-    """Whether Stripe says the invoice is paid now (one read; call outside any transaction)."""
-    return _stripe(stripe.Invoice.retrieve, id=invoice_id)["status"] == "paid"
-
-
 def customer_resync(*, user):
     """Ops: fetch the creator's subscriptions from Stripe and apply the newest (admin action)."""
     customer = Customer.objects.filter(subscriber=user, livemode=settings.STRIPE_LIVE_MODE).first()
     if customer is None:
         raise Conflict("This creator has no Stripe customer.", extra={"reason": "no_billing_account"})
     owner_account_ready()
-    listing = _stripe(
+    listing = stripe_call(
         stripe.Subscription.list,
         customer=customer.id,
         status="all",
@@ -190,4 +171,4 @@ def customer_resync(*, user):
         expand=[f"data.{path}" for path in SUBSCRIPTION_EXPAND],
     )
     subscriptions = sorted(listing["data"], key=lambda s: s["created"], reverse=True)
-    return subscription_store(user=user, data=subscriptions[0], api_key=_api_key()) if subscriptions else None
+    return subscription_store(user=user, data=subscriptions[0], api_key=stripe_api.api_key()) if subscriptions else None

@@ -19,10 +19,12 @@ import stripe
 from django.contrib.auth import get_user_model
 from djstripe.models import Customer
 
+from billing import stripe_api
 from billing.models import Entitlement
 from billing.plan_rules import PAYING_STATUSES
 from billing.selectors import customer_subscriber
 from billing.services import checkout, stripe_sync
+from billing.stripe_api import stripe_call
 from billing.stripe_client import stripe_calls_refused
 from billing.webhooks import invoice_subscription
 from core.transactions import durable_service
@@ -36,7 +38,7 @@ def _pages(list_call, **params):
     (`starting_after` the last one seen)."""
     starting_after = {}
     while True:
-        page = checkout._stripe(list_call, limit=PAGE_SIZE, **params, **starting_after)
+        page = stripe_call(list_call, limit=PAGE_SIZE, **params, **starting_after)
         yield from page["data"]
         if not page["has_more"] or not page["data"]:
             return
@@ -73,7 +75,7 @@ def stripe_changes_since(*, since):
         .values_list("stripe_subscription_id", flat=True)
     )
     for subscription_id in sorted(older - listed - {None}):
-        subscriptions.append(checkout._stripe(stripe.Subscription.retrieve, id=subscription_id,
+        subscriptions.append(stripe_call(stripe.Subscription.retrieve, id=subscription_id,
                                               expand=checkout.SUBSCRIPTION_EXPAND))
     return StripeChanges(customers=customers, subscriptions=subscriptions, invoices=invoices)
 
@@ -103,7 +105,7 @@ def _lost_customer(data):
 def stripe_changes_apply(changes):
     """Apply `changes` (stripe_changes_since), oldest first, one short transaction each."""
     checkout.owner_account_ready()
-    api_key = checkout._api_key()
+    api_key = stripe_api.api_key()
     applied = StripeApplied()
     for data in sorted(changes.customers, key=lambda c: c["created"]):
         if customer_subscriber(data["id"]) is not None:

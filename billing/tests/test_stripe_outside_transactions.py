@@ -11,6 +11,7 @@ from django.db import transaction
 from djstripe.models import Account, Customer, Price, Product, Session, Subscription
 
 from accounts.tests.factories import CreatorFactory
+from billing import stripe_api
 from billing.models import Entitlement
 from billing.services import checkout
 from billing.stripe_client import StripeCallRefused, stripe_calls_refused
@@ -50,12 +51,12 @@ def test_checkout_on_a_fresh_database_calls_stripe_only_outside_transactions(cre
 def test_the_guard_catches_dj_stripe_fetching_the_account_inside_our_transaction(creator, emulator):
     # The defect this change removed: storing the Checkout session synced an object whose owner
     # account was not stored yet, and dj-stripe fetched it inside our transaction.
-    session = stripe.checkout.Session.create(customer="cus_x", mode="subscription", api_key=checkout._api_key())
+    session = stripe.checkout.Session.create(customer="cus_x", mode="subscription", api_key=stripe_api.api_key())
 
     with guard_network() as violations:
         with pytest.raises(stripe.APIConnectionError):
             with transaction.atomic():
-                Session.sync_from_stripe_data(session, api_key=checkout._api_key())
+                Session.sync_from_stripe_data(session, api_key=stripe_api.api_key())
 
     assert violations and "inside an open transaction" in violations[0]
 
@@ -78,7 +79,7 @@ def test_the_guard_allows_the_emulator_inside_dj_stripe_event_processing_only(su
     with guard_network() as violations:
         with pytest.raises(stripe.APIConnectionError, match="NetworkIOViolation"):
             with transaction.atomic():
-                stripe.Subscription.retrieve(sub["id"], api_key=checkout._api_key())
+                stripe.Subscription.retrieve(sub["id"], api_key=stripe_api.api_key())
     assert violations
 
 
@@ -86,7 +87,7 @@ def test_the_guard_allows_the_emulator_inside_dj_stripe_event_processing_only(su
 def test_inside_stripe_calls_refused_no_request_leaves(creator, emulator):
     with stripe_calls_refused("a test"):
         with pytest.raises(StripeCallRefused, match="refused: a test"):
-            stripe.Customer.retrieve("cus_any", api_key=checkout._api_key())
+            stripe.Customer.retrieve("cus_any", api_key=stripe_api.api_key())
 
     assert emulator.requests == []
 

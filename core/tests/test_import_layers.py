@@ -85,3 +85,74 @@ def test_no_import_runs_back_up():
 )
 def test_a_planted_upward_import_is_found(app, source, target):
     assert upward_imports([(app, f"{app}/planted.py", source)]) == [(f"{app}/planted.py", app, target)]
+
+
+def imported_modules(path, source, known):
+    """The project modules (dotted names in `known`) a module's source imports, at any depth.
+    `from package import name` counts as importing package.name when that is a module."""
+    package = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__").rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}".rstrip(".")
+            candidates = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found.update(name for name in candidates if name in known)
+    return found
+
+
+def import_circles(modules):
+    """Each set of modules ((path, source)) that import each other in a loop (Tarjan's strongly
+    connected components of more than one module, or a module importing itself)."""
+    names = {path.removesuffix(".py").replace("/", ".").removesuffix(".__init__"): (path, source)
+             for path, source in modules}
+    graph = {name: imported_modules(path, source, names) - {name} for name, (path, source) in names.items()}
+    index, low, stack, on_stack, circles = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    return sorted(circles)
+
+
+def test_no_two_modules_import_each_other():
+    modules = [(path, source) for _, path, source in product_modules()]
+    assert import_circles(modules) == []
+
+
+def test_a_planted_circle_is_found():
+    modules = [
+        ("billing/jobs.py", "def f():\n    from billing.services.checkout import invoice_is_paid\n"),
+        ("billing/services/checkout.py", "from .stripe_sync import price_for\n"),
+        ("billing/services/stripe_sync.py", "from billing import jobs\n"),
+        ("billing/services/__init__.py", ""),
+        ("billing/__init__.py", ""),
+    ]
+    assert import_circles(modules) == [["billing.jobs", "billing.services.checkout", "billing.services.stripe_sync"]]

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from djstripe.models import WebhookEndpoint
 
-from billing.services.checkout import _api_key, owner_account_ready
+from billing import stripe_api
+from billing.services.checkout import owner_account_ready
 
 EVENTS = [
     "checkout.session.completed",
@@ -53,13 +54,13 @@ class Command(BaseCommand):
         else:
             try:
                 data = stripe.WebhookEndpoint.create(
-                    url=url, enabled_events=EVENTS, api_version=settings.STRIPE_API_VERSION, api_key=_api_key(),
+                    url=url, enabled_events=EVENTS, api_version=settings.STRIPE_API_VERSION, api_key=stripe_api.api_key(),
                     description="CreatorCompass", stripe_version=settings.STRIPE_API_VERSION,  # the events' and the request's
                 )
             except stripe.StripeError as exc:
                 raise CommandError(f"Stripe refused to create the endpoint: {exc}") from exc
         owner_account_ready()  # so that the sync below fetches nothing inside its transaction
-        endpoint = WebhookEndpoint.sync_from_stripe_data(data, api_key=_api_key())
+        endpoint = WebhookEndpoint.sync_from_stripe_data(data, api_key=stripe_api.api_key())
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(djstripe_uuid=endpoint_uuid, secret=data["secret"])
         endpoint.refresh_from_db()
         return endpoint
