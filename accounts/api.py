@@ -12,6 +12,7 @@ from accounts.catalog import NICHES, Platform
 from accounts.middleware import creator_timezone_activate
 from accounts.streaks import stats_seen
 from core.api import ServiceCheckedCharField, validated
+from core.db_router import pin_to_primary
 from core.errors import InvalidInput
 
 # Niches and time zones are checked by accounts.services (a niche offered for the platform, an
@@ -126,6 +127,9 @@ class TokenApi(APIView):
     @extend_schema(request=TokenInput, responses={200: inline_serializer("TokenOutput", {"token": serializers.CharField()})})
     def post(self, request):
         data = validated(self.TokenInput, request.data)
+        # The account may be a moment old (the API's signup answers 202 and the client asks for
+        # its token at once), older than a lagging replica has replayed: read it where it was written.
+        pin_to_primary()
         # Django's request: the login lockout (django-axes) counts the failure against this
         # email and client IP and, once locked, its middleware answers 429 instead.
         user = authenticate(request._request, email=data["email"], password=data["password"])

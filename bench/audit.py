@@ -82,9 +82,6 @@ PLANT = {  # one breach of each kind the generated data can show, on seven creat
     "ideas_counter_covers_ideas_saved": [
         "INSERT INTO tasks_contentidea (user_id, title, notes, created_at, updated_at) "
         f"SELECT {FIRST} + 10, 'idea', '', now() - interval '1 hour', now() FROM generate_series(1, 3)"],
-    "payment_has_invoice": [
-        "INSERT INTO billing_payment (user_id, stripe_invoice_id, number, amount_cents, currency, paid_at, "
-        f"hosted_invoice_url) VALUES ({FIRST} + 11, 'in_nowhere', '', 999, 'usd', now(), '')"],
 }
 
 

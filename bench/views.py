@@ -51,8 +51,8 @@ def reference_complete(request, task_id):
             return JsonResponse({"error": {"code": "plan_required"}}, status=409)
         local = timezone.localdate(now, timezone=zoneinfo.ZoneInfo(tz))
         points = 10 + 2 * quality
-        completion = _one(cur, "INSERT INTO tasks_taskcompletion (user_id, task_id, quality, notes, points, completed_at, local_date) "
-                               "VALUES (%s, %s, %s, '', %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+        completion = _one(cur, "INSERT INTO tasks_taskcompletion (user_id, task_id, quality, notes, points, completed_at, local_date, "
+                               "completed_phase) VALUES (%s, %s, %s, '', %s, %s, %s, false) ON CONFLICT DO NOTHING RETURNING id",
                           [user_id, task_id, quality, points, now, local])
         streak = ("CASE WHEN last_active_on >= %(d)s THEN current_streak "
                   "WHEN last_active_on = %(y)s THEN current_streak + 1 ELSE 1 END")

@@ -83,16 +83,6 @@ def ideas_counted():
                f"{r['saved']} idea(s) saved in no counted period") for r in uncounted]
 
 
-def payments_without_invoice():
-    """Payments whose Stripe invoice is not among dj-stripe's stored invoices."""
-    found = rows(
-        "SELECT p.id, p.user_id, p.stripe_invoice_id FROM billing_payment p "
-        "LEFT JOIN djstripe_invoice i ON i.id = p.stripe_invoice_id WHERE i.djstripe_id IS NULL"
-    )
-    return [Breach("payment_has_invoice", {"user_id": r["user_id"], "payment_id": r["id"]},
-                   f"invoice {r['stripe_invoice_id']} is not stored") for r in found]
-
-
 def _subscription_status(alias):
     """SQL: the status of dj-stripe's subscription row `alias` (dj-stripe 2.11 keeps it in the
     object Stripe sent, `stripe_data`)."""
@@ -130,4 +120,4 @@ def entitlements_unlike_subscriptions():
 
 
 CHECKS = [points_follow_quality, accounts_without_their_rows, platforms_counted, ideas_counted,
-          payments_without_invoice, entitlements_unlike_subscriptions]
+          entitlements_unlike_subscriptions]

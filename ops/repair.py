@@ -42,7 +42,6 @@ FOR_A_PERSON = {
     "account_has_profile": "create the profile (platform, time zone) with the creator",
     "account_follows_its_platform": "enroll the creator in their profile's platform again",
     "ideas_saved_in_a_counted_period": "open the ideas counter of that day, or accept the ideas as uncounted",
-    "payment_has_invoice": "sync the invoice from Stripe (dj-stripe), or remove the payment",
     "entitlement_follows_its_subscription": "sync the subscription from Stripe and apply it",
     "paying_subscription_grants_its_plan": "sync the subscription from Stripe and apply it",
 }

@@ -155,16 +155,6 @@ def test_the_ideas_counter_covers_the_ideas_saved_in_its_period(creator):
 
 
 @pytest.mark.django_db
-def test_a_payment_for_an_invoice_not_stored_is_for_a_person(creator):
-    paid_invoice(creator, "in_paid")
-    assert found() == []
-
-    sql("UPDATE billing_payment SET stripe_invoice_id = 'in_nowhere'")
-    assert found() == [("payment_has_invoice",)]
-    assert fix() == {("payment_has_invoice", True)}
-
-
-@pytest.mark.django_db
 def test_entitlement_and_subscription_disagreeing_either_way_are_for_a_person(creator):
     subscription_id = stripe_customer(creator)
     EntitlementFactory(user=creator, source="stripe", stripe_subscription_id=subscription_id)

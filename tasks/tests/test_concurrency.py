@@ -115,8 +115,8 @@ def test_a_repair_waits_for_a_completion_in_flight_and_counts_it(roadmap, creato
                 cursor.execute("BEGIN")
                 cursor.execute("SELECT 1 FROM accounts_creatorstats WHERE user_id = %s FOR UPDATE", [user.pk])
                 cursor.execute(
-                    "INSERT INTO tasks_taskcompletion (user_id, task_id, quality, notes, points, completed_at, local_date) "
-                    "VALUES (%s, %s, 5, '', 20, now(), current_date)", [user.pk, roadmap[2].pk])
+                    "INSERT INTO tasks_taskcompletion (user_id, task_id, quality, notes, points, completed_at, local_date, "
+                    "completed_phase) VALUES (%s, %s, 5, '', 20, now(), current_date, false)", [user.pk, roadmap[2].pk])
                 started.set()
                 # Wait for the repair to wait for a lock. Asked by state, not by the repair's
                 # backend pid: behind a transaction pool a client has no fixed backend.

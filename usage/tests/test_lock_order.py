@@ -9,7 +9,7 @@ from django.db.models import F
 
 from accounts.services import stats_lock
 from billing.selectors import plan_code_locked
-from core.locks import LOCK_ORDER, LockOrderViolation, locks_declared
+from core.locks import LockOrderViolation, locks_declared
 from core.testing.lockguard import UndeclaredLock
 from core.transaction_checks import SCENARIOS, run_checks, scenario
 from core.transactions import durable_service
@@ -70,7 +70,7 @@ def test_stats_entitlement_usage_in_order_pass_and_a_lock_held_may_be_asked_for_
         usage_consume(user=creator, feature=Feature.EXPORTS)  # the entitlement held, another counter
         stats_lock(user_id=creator.pk)  # the stats row held: granted without waiting
 
-        assert locks_declared(connection) == LOCK_ORDER
+        assert locks_declared(connection) == ("accounts.CreatorStats", "billing.Entitlement", "usage.UsageCounter")
 
 
 @pytest.mark.django_db
