@@ -6,6 +6,10 @@ from accounts import account_services, services
 from accounts.tokens import email_change_revert_token_make, verification_token_make
 from core.transaction_checks import scenario
 
+# The password confirmation counts an attempt in the throttle before the transaction, on purpose (a
+# refused or rolled-back attempt still counts): with the database cache that is a row of this table.
+THROTTLE_CACHE_TABLE = "creatorcompass_cache"
+
 CHECK_PASSWORD = "check-transactions-passphrase"
 
 
@@ -68,7 +72,8 @@ def _signed_in_elsewhere(creator):
 
 @scenario("accounts.email_change", reaches=(
     "accounts_user.email_canonical", "accounts_user.email_verified_at", "authtoken_token", "accounts_signedinsession",
-    "job:send_verification_email", "job:send_email_changed_notice", "job:stripe_customer_email_sync"))
+    "job:send_verification_email", "job:send_email_changed_notice", "job:stripe_customer_email_sync"),
+    outside=(THROTTLE_CACHE_TABLE,))
 def email_change():
     # A verified creator: the swap must reset the verification (a swap keeping it would be unreached).
     creator = _signed_in_elsewhere(check_creator())
@@ -91,7 +96,8 @@ def email_change_revert():
 
 
 @scenario("accounts.password_change", reaches=(
-    "accounts_user.password", "authtoken_token", "accounts_signedinsession", "job:send_password_changed_email"))
+    "accounts_user.password", "authtoken_token", "accounts_signedinsession", "job:send_password_changed_email"),
+    outside=(THROTTLE_CACHE_TABLE,))
 def password_change():
     creator = _signed_in_elsewhere(check_creator())
     return lambda: account_services.password_change(user=creator, current_password=CHECK_PASSWORD,
